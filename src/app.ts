@@ -1,0 +1,115 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { type Config, publicUrl } from './config.ts';
+import type { Database } from './db/database.ts';
+import { originGuard } from './http/origin-guard.ts';
+import { JsonRpcCode, jsonRpcError } from './mcp/json-rpc.ts';
+import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
+import { type AnyTool, allTools } from './tools/index.ts';
+import { usageEvent } from './usage/usage-event.ts';
+import { UsageRecorder } from './usage/usage-recorder.ts';
+
+/** Where the app writes operational messages. Never handed secrets. */
+export type Logger = Pick<Console, 'info' | 'warn' | 'error'>;
+
+/** What the runtime-independent app needs from its entry file. */
+export interface AppDeps {
+  db: Database;
+  config: Config;
+  /** Hands background work to the runtime (a Worker's `waitUntil`); default: let it run. */
+  defer?: Defer;
+  log?: Logger;
+  /** The tools on offer; default: every built-in tool. */
+  tools?: readonly AnyTool[];
+}
+
+/** The app and what its entry needs to run and stop it. */
+export interface TenantMcp {
+  app: Hono;
+  fetch: Hono['fetch'];
+  usage: UsageRecorder;
+  /** Writes buffered usage events; resolves with how many could not be written. */
+  close(): Promise<number>;
+}
+
+const VERSION = '0.1.0';
+
+/** Builds the tenant-mcp HTTP app. Knows nothing of the runtime it runs on. */
+export function createApp(deps: AppDeps): TenantMcp {
+  const { db, config } = deps;
+  const log = deps.log ?? console;
+  const defer: Defer = deps.defer ?? (() => {});
+  const usage = new UsageRecorder(db, {
+    flushIntervalMs: config.USAGE_FLUSH_INTERVAL_MS,
+    batchSize: config.USAGE_BATCH_SIZE,
+    maxBuffered: config.USAGE_BUFFER_MAX,
+    onError: (error) => log.error(`Cannot write usage events, will retry: ${describe(error)}`),
+  });
+  const keys = new ApiKeyVerifier(db, { ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: config.KEY_CACHE_MAX_ENTRIES });
+  const allowedOrigins = [new URL(publicUrl(config)).origin, ...config.ALLOWED_ORIGINS];
+
+  const app = new Hono();
+  app.get('/', (c) => c.text('tenant-mcp: the MCP endpoint is POST /mcp, with an API key.\n'));
+  app.get('/healthz', (c) => c.json({ status: 'ok', usage: { buffered: usage.buffered, dropped: usage.dropped } }));
+
+  app.use('/mcp', originGuard(allowedOrigins));
+  if (config.ALLOWED_ORIGINS.length > 0) {
+    app.use(
+      '/mcp',
+      cors({
+        origin: config.ALLOWED_ORIGINS,
+        allowMethods: ['POST'],
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
+        exposeHeaders: ['WWW-Authenticate', 'Mcp-Session-Id'],
+      }),
+    );
+  }
+  app.use(
+    '/mcp',
+    authenticate({
+      verify: (token) => keys.verify(token),
+      onAccepted: (caller, c) => {
+        if (caller.keyId) defer(usage.touchKey(caller.keyId, Date.now()), c);
+      },
+      onRefused: (refusal, c) => {
+        const fields = { tool: null, outcome: 'unauthenticated' as const, durationMs: 0, requestBytes: Number(c.req.header('Content-Length') ?? 0), responseBytes: 0 };
+        defer(usage.record(usageEvent(c, refusal, fields)), c);
+      },
+      onError: (error) => log.error(`Cannot verify a credential: ${describe(error)}`),
+    }),
+  );
+  app.all(
+    '/mcp',
+    bodyLimit({
+      maxSize: config.MAX_BODY_BYTES,
+      onError: () => jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${config.MAX_BODY_BYTES} bytes.`),
+    }),
+    mcpHandler({
+      db,
+      config,
+      tools: deps.tools ?? allTools,
+      usage,
+      defer,
+      version: VERSION,
+      onToolError: (tool, error) => log.error(`Tool ${tool} failed: ${describe(error)}`),
+    }),
+  );
+
+  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    log.error(`Unhandled error on ${c.req.method} ${c.req.path}: ${describe(error)}`);
+    return c.json({ error: 'internal_error', error_description: 'The server failed to handle this request.' }, 500);
+  });
+
+  return { app, fetch: app.fetch, usage, close: () => usage.close() };
+}
+
+/** An error's name and message, without a stack. */
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

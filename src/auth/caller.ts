@@ -1,0 +1,22 @@
+/** Who is calling, once a credential has been verified. */
+export interface Caller {
+  tenantId: string;
+  tenantSlug: string;
+  /** The API key's id, or null for a token credential. */
+  keyId: string | null;
+  keyName: string | null;
+  /** The end user a token was issued for, when there is one. */
+  subject: string | null;
+  /** Scope patterns the tenant's plan allows. */
+  tenantScopes: string[];
+  /** Scope patterns the credential itself carries. */
+  credentialScopes: string[];
+}
+
+/** Why a credential was refused. Every reason is answered with the same 401 to the caller. */
+export type AuthFailureReason = 'missing' | 'malformed' | 'unknown' | 'bad_secret' | 'expired' | 'revoked' | 'suspended';
+
+/** The outcome of verifying a credential: a caller, or a reason it was refused. */
+export type AuthResult =
+  | { ok: true; caller: Caller }
+  | { ok: false; reason: AuthFailureReason; tenantId?: string; keyId?: string };

@@ -1,0 +1,128 @@
+import { StreamableHTTPTransport } from '@hono/mcp';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { Context, Handler } from 'hono';
+import type { Caller } from '../auth/caller.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { UsageOutcome } from '../db/schema.ts';
+import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
+import { usageEvent } from '../usage/usage-event.ts';
+import type { UsageRecorder } from '../usage/usage-recorder.ts';
+import { JsonRpcCode, jsonRpcError } from './json-rpc.ts';
+
+/** Hands background work (usage writes) to the runtime, e.g. a Worker's `ctx.waitUntil`. */
+export type Defer = (work: Promise<unknown>, c: Context) => void;
+
+/** What the /mcp handler needs. */
+export interface McpHandlerOptions {
+  db: Database;
+  config: Config;
+  tools: readonly AnyTool[];
+  usage: UsageRecorder;
+  defer: Defer;
+  version: string;
+  onToolError: (tool: string, error: unknown) => void;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Serves MCP over Streamable HTTP, statelessly: every POST gets a new McpServer and transport that
+ * know only the tools the caller may use. Sharing them across requests lets concurrent callers
+ * with equal JSON-RPC ids receive each other's answers (GHSA-345p-7cg4-v4c7).
+ */
+export function mcpHandler(options: McpHandlerOptions): Handler {
+  // Every McpServer would otherwise compile its own Ajv instance; the SDK only uses it for elicitation.
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
+  const serverInfo = { name: 'tenant-mcp', version: options.version };
+
+  return async function handleMcp(c) {
+    if (c.req.method !== 'POST') {
+      // Stateless: there is no server-initiated stream to open with GET, and no session to DELETE.
+      return jsonRpcError(405, JsonRpcCode.Refused, 'Method not allowed: send JSON-RPC messages with POST.', null, { Allow: 'POST' });
+    }
+    const protocolVersion = c.req.header('MCP-Protocol-Version');
+    if (protocolVersion !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion)) {
+      return jsonRpcError(400, JsonRpcCode.InvalidRequest, `Unsupported MCP-Protocol-Version. Supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`);
+    }
+    const started = performance.now();
+    const bytes = await c.req.arrayBuffer();
+    let message: unknown;
+    try {
+      message = JSON.parse(utf8.decode(bytes));
+    } catch {
+      return jsonRpcError(400, JsonRpcCode.ParseError, 'Parse error: the body is not valid UTF-8 JSON.');
+    }
+    if (Array.isArray(message)) {
+      return jsonRpcError(400, JsonRpcCode.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported; send one message per request.');
+    }
+    if (typeof message !== 'object' || message === null) {
+      return jsonRpcError(400, JsonRpcCode.InvalidRequest, 'Invalid Request: the body must be one JSON-RPC message object.');
+    }
+
+    const caller = c.get('caller');
+    const visible = toolsVisibleTo(caller, options.tools);
+    const call = toolCallOf(message);
+    // Reads the answer once to count its bytes, then logs the call and returns the answer.
+    const logged = async (response: Response, outcome: UsageOutcome) => {
+      const body = await response.arrayBuffer();
+      const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes: body.byteLength };
+      options.defer(options.usage.record(usageEvent(c, caller, fields)), c);
+      return new Response(body, response);
+    };
+
+    if (call && !visible.some((t) => t.name === call.name)) {
+      // A tool outside the caller's grants is indistinguishable from one that does not exist.
+      const exists = options.tools.some((t) => t.name === call.name);
+      return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id), exists ? 'denied' : 'invalid');
+    }
+
+    const run: { outcome?: UsageOutcome } = {};
+    const server = new McpServer(serverInfo, { capabilities: { tools: {} }, jsonSchemaValidator });
+    for (const tool of visible) registerTool(server, tool, { ...options, caller, run, clientGone: c.req.raw.signal });
+    const transport = new StreamableHTTPTransport({ enableJsonResponse: true });
+    await server.connect(transport);
+    let response: Response | undefined;
+    try {
+      response = await transport.handleRequest(c, message);
+    } finally {
+      void server.close();
+    }
+    if (!response || response.status === 202) return new Response(null, { status: 202 });
+    if (!call) return response;
+    // No outcome means the handler never ran: the SDK refused the arguments before calling it.
+    return logged(response, run.outcome ?? 'invalid');
+  };
+}
+
+interface ToolRegistration extends McpHandlerOptions {
+  caller: Caller;
+  run: { outcome?: UsageOutcome };
+  clientGone: AbortSignal;
+}
+
+function registerTool(server: McpServer, tool: AnyTool, r: ToolRegistration): void {
+  const { name, title, description, inputSchema, outputSchema, annotations } = tool;
+  server.registerTool(name, { title, description, inputSchema, outputSchema, annotations }, async (args: unknown, extra: { signal: AbortSignal }) => {
+    try {
+      const signal = AbortSignal.any([extra.signal, r.clientGone]);
+      const result = await tool.handler(args as never, { caller: r.caller, db: r.db, config: r.config, signal });
+      r.run.outcome = result.isError ? 'tool_error' : 'ok';
+      return result;
+    } catch (error) {
+      r.run.outcome = 'error';
+      r.onToolError(name, error);
+      return { content: [{ type: 'text' as const, text: `The ${name} tool failed unexpectedly. Try again later.` }], isError: true };
+    }
+  });
+}
+
+function toolCallOf(message: object): { id: string | number | null; name: string } | undefined {
+  const m = message as { method?: unknown; id?: unknown; params?: { name?: unknown } };
+  if (m.method !== 'tools/call') return undefined;
+  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+  const name = typeof m.params?.name === 'string' ? m.params.name.slice(0, 128) : '';
+  return { id, name };
+}

@@ -1,0 +1,83 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import { generateApiKey } from '../auth/api-key.ts';
+import { uncovered } from '../auth/scopes.ts';
+import type { Database } from '../db/database.ts';
+import { apiKeys } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { getTenant, scopeList } from './tenants.ts';
+
+/** A key as operators see it: never its secret or digest. */
+export interface KeyInfo {
+  id: string;
+  tenant: string;
+  name: string;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** A newly created key: the full `key` is shown this once and never stored. */
+export interface CreatedKey extends KeyInfo {
+  key: string;
+}
+
+/** Creates a key for a tenant; its scopes must lie within the tenant's. */
+export async function createKey(
+  db: Database,
+  input: { tenant: string; scopes: string | string[]; name?: string; expiresInMs?: number; now?: number },
+): Promise<CreatedKey> {
+  const tenant = await getTenant(db, input.tenant);
+  const scopes = scopeList(input.scopes);
+  if (scopes.length === 0) throw new AppError('invalid', 'A key needs at least one scope');
+  const outside = uncovered(tenant.scopes, scopes);
+  if (outside.length > 0) {
+    throw new AppError('invalid', `Scope ${outside.join(', ')} is not allowed for tenant "${tenant.slug}" (allowed: ${tenant.scopes.join(', ') || 'none'})`);
+  }
+  const generated = await generateApiKey();
+  const now = input.now ?? Date.now();
+  const [row] = await db
+    .insert(apiKeys)
+    .values({
+      id: generated.id,
+      tenantId: tenant.id,
+      name: input.name ?? 'default',
+      scopes,
+      secretHash: generated.secretHash,
+      createdAt: new Date(now),
+      expiresAt: input.expiresInMs === undefined ? null : new Date(now + input.expiresInMs),
+    })
+    .returning();
+  return { key: generated.key, ...keyInfo(row!, tenant.slug) };
+}
+
+/** Lists a tenant's keys, newest last. */
+export async function listKeys(db: Database, tenantSlug: string): Promise<KeyInfo[]> {
+  const tenant = await getTenant(db, tenantSlug);
+  const rows = await db.select().from(apiKeys).where(eq(apiKeys.tenantId, tenant.id)).orderBy(asc(apiKeys.createdAt));
+  return rows.map((r) => keyInfo(r, tenant.slug));
+}
+
+/** Revokes a key by id. Revoking a revoked key is not an error. */
+export async function revokeKey(db: Database, id: string): Promise<{ id: string; revokedAt: string }> {
+  const [row] = await db.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+  if (!row) throw new AppError('not_found', `No key "${id}"`);
+  if (row.revokedAt) return { id, revokedAt: row.revokedAt.toISOString() };
+  const revokedAt = new Date();
+  await db.update(apiKeys).set({ revokedAt }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  return { id, revokedAt: revokedAt.toISOString() };
+}
+
+function keyInfo(row: typeof apiKeys.$inferSelect, tenant: string): KeyInfo {
+  return {
+    id: row.id,
+    tenant,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+  };
+}
