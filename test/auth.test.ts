@@ -32,7 +32,7 @@ async function expectRefused(headers: Record<string, string>, challenge = /^Bear
 
 describe('authentication', () => {
   it('accepts a key as Authorization: Bearer and as X-API-Key', async () => {
-    for (const headers of [{ Authorization: `Bearer ${key}` }, { 'X-API-Key': key }, { Authorization: `bearer ${key}` }]) {
+    for (const headers of [{ Authorization: `Bearer ${key}` }, { 'X-API-Key': key }, { Authorization: `bearer ${key}` }] as Record<string, string>[]) {
       const res = await postMcp(server.url, rpc('tools/list'), headers);
       expect(res.status).toBe(200);
     }
@@ -51,13 +51,14 @@ describe('authentication', () => {
   });
 
   it('rejects malformed credentials with 401', async () => {
-    for (const headers of [
+    const malformed: Record<string, string>[] = [
       { Authorization: 'Basic dXNlcjpwYXNz' },
       { Authorization: 'Bearer' },
       { Authorization: 'Bearer not-a-key' },
       { Authorization: `Bearer ${key} extra` },
       { 'X-API-Key': 'tmcp_short_x' },
-    ]) {
+    ];
+    for (const headers of malformed) {
       await expectRefused(headers);
     }
   });

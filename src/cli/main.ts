@@ -134,9 +134,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
     console.info(await command(database.db, args, flags));
     return 0;
   } catch (error) {
-    const message = error instanceof AppError || (error instanceof Error && error.message.startsWith('Invalid configuration'))
-      ? error.message
-      : `unexpected error: ${describe(error)}`;
+    const expected = error instanceof Error && (error instanceof AppError || /^(Invalid configuration|Cannot open database)/.test(error.message));
+    const message = expected ? error.message : `unexpected error: ${describe(error)}`;
     console.error(`tenant-mcp: ${message}`);
     return 1;
   } finally {

@@ -19,6 +19,15 @@ export interface OpenDatabase {
  * remote libSQL server (`libsql://`, `http(s)://`) with an optional auth token.
  */
 export async function openDatabase(url: string, authToken?: string): Promise<OpenDatabase> {
+  try {
+    return await open(url, authToken);
+  } catch (error) {
+    const where = url.split('?')[0]; // a query string may carry a token
+    throw new Error(`Cannot open database ${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+async function open(url: string, authToken?: string): Promise<OpenDatabase> {
   if (url.startsWith('file:')) {
     const path = url.slice('file:'.length).split('?')[0]!;
     if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, like } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import { notes } from '../db/schema.ts';
@@ -49,14 +49,14 @@ export async function listNotes(
   tenantId: string,
   options: { prefix?: string; after?: string; limit: number },
 ): Promise<{ key: string; updatedAt: string }[]> {
-  const escaped = options.prefix?.replace(/[\\%_]/g, (c) => `\\${c}`);
   const rows = await db
     .select({ key: notes.key, updatedAt: notes.updatedAt })
     .from(notes)
     .where(
       and(
         eq(notes.tenantId, tenantId),
-        escaped ? like(notes.key, `${escaped}%`) : undefined,
+        // substr, not LIKE: a prefix's % and _ are plain characters.
+        options.prefix ? sql`substr(${notes.key}, 1, ${options.prefix.length}) = ${options.prefix}` : undefined,
         options.after ? gt(notes.key, options.after) : undefined,
       ),
     )
