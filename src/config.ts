@@ -22,6 +22,18 @@ export const configSchema = z.object({
   USAGE_BATCH_SIZE: z.coerce.number().int().positive().default(500),
   USAGE_BUFFER_MAX: z.coerce.number().int().positive().default(100_000),
   GITHUB_API_URL: z.url().default('https://api.github.com'),
+  /** OAuth authorization servers (issuer URLs, comma list) named in the RFC 9728 metadata; enables it. */
+  AUTHORIZATION_SERVERS: list.pipe(z.array(z.url())).default([]),
+  /** The server's private key for minted tokens: an Ed25519 or P-256 private JWK (JSON) or PKCS#8 PEM. */
+  TOKEN_SIGNING_KEY: z.string().optional(),
+  /** A file holding TOKEN_SIGNING_KEY; read by the Node entry and the CLI only. */
+  TOKEN_SIGNING_KEY_FILE: z.string().optional(),
+  /** Leeway for a JWT's exp, nbf and iat against this server's clock. */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /** How long a JWKS fetch may take before the token is refused. */
+  JWKS_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5000),
+  /** After a JWKS fetch, how long an unknown `kid` waits before it may trigger another fetch. */
+  JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 /** The parsed configuration. */
@@ -39,4 +51,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 /** The server's public origin, derived from PUBLIC_URL or HOST and PORT. */
 export function publicUrl(config: Config): string {
   return (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');
+}
+
+/** The MCP endpoint's URL: the OAuth resource identifier and the default JWT audience. */
+export function resourceUrl(config: Config): string {
+  return `${publicUrl(config)}/mcp`;
 }

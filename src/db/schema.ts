@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { JSONWebKeySet } from 'jose';
 
 /** Milliseconds since the epoch, stored as an integer. */
 const epochMs = (name: string) => integer(name, { mode: 'timestamp_ms' });
@@ -47,6 +48,31 @@ export const notes = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
 );
 
+/**
+ * An identity provider whose JWTs a tenant accepts. Its verification keys come from a JWKS URI
+ * or are stored inline (public keys only, as a JWKS). An issuer shared by several tenants tells
+ * them apart by `tenantClaim` = `tenantClaimValue`.
+ */
+export const trustedIssuers = sqliteTable(
+  'trusted_issuers',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    issuer: text('issuer').notNull(),
+    jwksUri: text('jwks_uri'),
+    /** Inline public keys, as a JWKS; set exactly when `jwksUri` is not. */
+    jwks: text('jwks', { mode: 'json' }).$type<JSONWebKeySet>(),
+    /** The expected `aud`; null means the server's own resource URL (PUBLIC_URL + /mcp). */
+    audience: text('audience'),
+    algorithms: text('algorithms', { mode: 'json' }).$type<string[]>().notNull(),
+    scopeClaim: text('scope_claim').notNull().default('scope'),
+    tenantClaim: text('tenant_claim'),
+    tenantClaimValue: text('tenant_claim_value'),
+    createdAt: epochMs('created_at').notNull().default(now),
+  },
+  (t) => [index('trusted_issuers_issuer_idx').on(t.issuer), uniqueIndex('trusted_issuers_tenant_issuer_unique').on(t.tenantId, t.issuer)],
+);
+
 /** Outcomes a usage event can record. */
 export const usageOutcomes = ['ok', 'tool_error', 'denied', 'invalid', 'unauthenticated', 'error'] as const;
 export type UsageOutcome = (typeof usageOutcomes)[number];
@@ -74,3 +100,4 @@ export const usageEvents = sqliteTable(
 export type Tenant = typeof tenants.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type UsageEvent = typeof usageEvents.$inferInsert;
+export type TrustedIssuer = typeof trustedIssuers.$inferSelect;
