@@ -4,9 +4,13 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
 import { authenticate } from './auth/authenticate.ts';
-import { type Config, publicUrl } from './config.ts';
+import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
+import { loadSigningKey } from './auth/signing-key.ts';
+import { type Config, publicUrl, resourceUrl } from './config.ts';
 import type { Database } from './db/database.ts';
 import { originGuard } from './http/origin-guard.ts';
+import { wellKnown } from './http/well-known.ts';
+import { insufficientScope } from './mcp/insufficient-scope.ts';
 import { JsonRpcCode, jsonRpcError } from './mcp/json-rpc.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
@@ -34,6 +38,8 @@ export interface TenantMcp {
   usage: UsageRecorder;
   /** Writes buffered usage events; resolves with how many could not be written. */
   close(): Promise<number>;
+  /** Resolves once the token signing key (if any) is loaded; rejects when TOKEN_SIGNING_KEY is unusable. */
+  ready(): Promise<void>;
 }
 
 const VERSION = '0.1.0';
@@ -51,10 +57,30 @@ export function createApp(deps: AppDeps): TenantMcp {
   });
   const keys = new ApiKeyVerifier(db, { ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: config.KEY_CACHE_MAX_ENTRIES });
   const allowedOrigins = [new URL(publicUrl(config)).origin, ...config.ALLOWED_ORIGINS];
+  const tools = deps.tools ?? allTools;
+  const signingKey = config.TOKEN_SIGNING_KEY ? loadSigningKey(config.TOKEN_SIGNING_KEY) : Promise.resolve(undefined);
+  signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
+  const jwts = new JwtVerifier(db, {
+    ownIssuer: publicUrl(config),
+    resource: resourceUrl(config),
+    signingKey,
+    clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+    jwksTimeoutMs: config.JWKS_TIMEOUT_MS,
+    jwksCooldownMs: config.JWKS_COOLDOWN_MS,
+    ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000,
+    maxEntries: config.KEY_CACHE_MAX_ENTRIES,
+  });
+  // RFC 9728: only a server that names authorization servers points clients at its metadata.
+  const resourceMetadata = config.AUTHORIZATION_SERVERS.length > 0 ? `${publicUrl(config)}/.well-known/oauth-protected-resource/mcp` : undefined;
+  const scopesSupported = [...new Set(tools.flatMap((t) => t.scopes))].sort();
 
   const app = new Hono();
   app.get('/', (c) => c.text('tenant-mcp: the MCP endpoint is POST /mcp, with an API key.\n'));
   app.get('/healthz', (c) => c.json({ status: 'ok', usage: { buffered: usage.buffered, dropped: usage.dropped } }));
+  app.route(
+    '/.well-known',
+    wellKnown({ resource: resourceUrl(config), authorizationServers: config.AUTHORIZATION_SERVERS, scopes: scopesSupported, signingKey }),
+  );
 
   app.use('/mcp', originGuard(allowedOrigins));
   if (config.ALLOWED_ORIGINS.length > 0) {
@@ -71,11 +97,14 @@ export function createApp(deps: AppDeps): TenantMcp {
   app.use(
     '/mcp',
     authenticate({
-      verify: (token) => keys.verify(token),
+      // API keys start with tmcp_; anything else shaped like a compact JWS is a token.
+      verify: (token) => (looksLikeJwt(token) ? jwts.verify(token) : keys.verify(token)),
+      challenge: resourceMetadata ? { resourceMetadata, scope: scopesSupported.join(' ') } : undefined,
       onAccepted: (caller, c) => {
         if (caller.keyId) defer(usage.touchKey(caller.keyId, Date.now()), c);
       },
       onRefused: (refusal, c) => {
+        if (refusal.detail) log.warn(`Refused a token: ${refusal.reason}: ${refusal.detail}`);
         const fields = { tool: null, outcome: 'unauthenticated' as const, durationMs: 0, requestBytes: Number(c.req.header('Content-Length') ?? 0), responseBytes: 0 };
         defer(usage.record(usageEvent(c, refusal, fields)), c);
       },
@@ -91,11 +120,12 @@ export function createApp(deps: AppDeps): TenantMcp {
     mcpHandler({
       db,
       config,
-      tools: deps.tools ?? allTools,
+      tools,
       usage,
       defer,
       version: VERSION,
       onToolError: (tool, error) => log.error(`Tool ${tool} failed: ${describe(error)}`),
+      insufficientScope: insufficientScope({ resourceMetadata }),
     }),
   );
 
@@ -106,7 +136,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     return c.json({ error: 'internal_error', error_description: 'The server failed to handle this request.' }, 500);
   });
 
-  return { app, fetch: app.fetch, usage, close: () => usage.close() };
+  return { app, fetch: app.fetch, usage, close: () => usage.close(), ready: () => signingKey.then(() => undefined) };
 }
 
 /** An error's name and message, without a stack. */

@@ -1,5 +1,6 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Context, MiddlewareHandler } from 'hono';
+import { type BearerChallenge, bearerChallenge } from './bearer-challenge.ts';
 import type { AuthResult, Caller } from './caller.ts';
 
 /** Checks a presented credential. Refusals are values; only infrastructure failures throw. */
@@ -14,6 +15,8 @@ export interface AuthenticateOptions {
   onAccepted?: (caller: Caller, c: Context) => void;
   /** Reports a verification that failed for infrastructure reasons. */
   onError?: (error: unknown) => void;
+  /** Added to every 401 challenge when the server acts as an OAuth resource server (`scope`, `resource_metadata`). */
+  challenge?: Pick<BearerChallenge, 'scope' | 'resourceMetadata'>;
 }
 
 declare module 'hono' {
@@ -42,7 +45,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler {
   if (typeof options?.verify !== 'function') throw new TypeError('authenticate() needs a verify function');
   return async function authenticateRequest(c, next) {
     const token = presentedCredential(c);
-    if (token === undefined) return unauthorized(false);
+    if (token === undefined) return unauthorized(undefined, options.challenge);
     let result: AuthResult;
     try {
       result = token === '' ? { ok: false, reason: 'malformed' } : await options.verify(token);
@@ -55,7 +58,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler {
     }
     if (!result.ok) {
       options.onRefused?.(result, c);
-      return unauthorized(true);
+      return unauthorized(result, options.challenge);
     }
     c.set('caller', result.caller);
     c.set('auth', {
@@ -69,10 +72,13 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler {
   };
 }
 
-function unauthorized(presented: boolean): Response {
-  const challenge = presented ? 'Bearer realm="tenant-mcp", error="invalid_token"' : 'Bearer realm="tenant-mcp"';
-  const body = presented
-    ? { error: 'invalid_token', error_description: 'The credential is invalid, expired or revoked.' }
-    : { error: 'unauthorized', error_description: 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".' };
+function unauthorized(refusal: Extract<AuthResult, { ok: false }> | undefined, extra: AuthenticateOptions['challenge']): Response {
+  const challenge = bearerChallenge({ ...extra, error: refusal ? 'invalid_token' : undefined });
+  const body = !refusal
+    ? { error: 'unauthorized', error_description: 'Send an API key or a token as "Authorization: Bearer <credential>", or an API key as "X-API-Key: <key>".' }
+    : refusal.reason === 'jwks_unavailable'
+      ? // Not the caller's fault: say so, so that it retries instead of asking for a new token.
+        { error: 'invalid_token', error_description: "The token's issuer keys cannot be fetched right now. Retry shortly." }
+      : { error: 'invalid_token', error_description: 'The credential is invalid, expired or revoked.' };
   return Response.json(body, { status: 401, headers: { 'WWW-Authenticate': challenge } });
 }

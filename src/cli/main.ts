@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
-import { parseConfig } from '../config.ts';
+import { type Config, parseConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
+import { withSigningKeyFile } from '../node/signing-key-file.ts';
 import { parseDuration, parseSince } from '../services/duration.ts';
 import { createKey, listKeys, revokeKey } from '../services/keys.ts';
 import { createTenant, listTenants, updateTenant } from '../services/tenants.ts';
 import { listUsage, type UsageRow } from '../services/usage.ts';
 import type { Database } from '../db/database.ts';
+import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
 import { csv, table } from './format.ts';
 
 const HELP = `Usage: tenant-mcp <command> [options]
@@ -22,6 +24,7 @@ and applies pending migrations first.
   key list --tenant <slug> [--json]
   key revoke <id>
   usage [--tenant <slug>] [--since <ISO date | 24h>] [--format table|json|csv]
+${credentialHelp}
 
 Scopes are comma separated patterns: math, notes:read, notes:*, *`;
 
@@ -36,10 +39,12 @@ const options = {
   suspend: { type: 'boolean' },
   resume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...credentialOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
-type Command = (db: Database, args: string[], flags: Flags) => Promise<string>;
+type Command = (db: Database, args: string[], flags: Flags, config: Config) => Promise<string>;
+const groups = ['tenant', 'key', 'issuer', 'token'];
 
 const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent'];
 
@@ -97,6 +102,8 @@ const commands: Record<string, Command> = {
     if (format === 'csv') return csv(rows, usageColumns);
     return table(rows, usageColumns.slice(0, 9));
   },
+
+  ...credentialCommands,
 };
 
 function need<T>(value: T | undefined, what: string): T {
@@ -119,19 +126,20 @@ export async function main(argv: string[], env: Record<string, string | undefine
     console.info(HELP);
     return 0;
   }
-  const name = group === 'tenant' || group === 'key' ? `${group} ${sub ?? ''}`.trim() : group;
+  const grouped = groups.includes(group);
+  const name = grouped ? `${group} ${sub ?? ''}`.trim() : group;
   const command = commands[name];
-  const args = group === 'tenant' || group === 'key' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
+  const args = grouped ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
   if (!command) {
     console.error(`tenant-mcp: unknown command "${name}"\nRun "tenant-mcp --help" for usage.`);
     return 2;
   }
   let database;
   try {
-    const config = parseConfig(env);
+    const config = parseConfig(withSigningKeyFile(env));
     database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
     await migrateDatabase(database.db);
-    console.info(await command(database.db, args, flags));
+    console.info(await command(database.db, args, flags, config));
     return 0;
   } catch (error) {
     const expected = error instanceof Error && (error instanceof AppError || /^(Invalid configuration|Cannot open database)/.test(error.message));

@@ -2,11 +2,13 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { parseConfig } from '../config.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
+import { withSigningKeyFile } from '../node/signing-key-file.ts';
 
-const config = parseConfig(process.env);
+const config = parseConfig(withSigningKeyFile(process.env));
 const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
 await migrateDatabase(database.db);
 const tenantMcp = createApp({ db: database.db, config });
+await tenantMcp.ready(); // an unusable TOKEN_SIGNING_KEY stops the start, not the first request
 
 const server = serve({ fetch: tenantMcp.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
   console.info(`tenant-mcp listening on http://${info.address}:${info.port} (MCP at /mcp)`);

@@ -10,6 +10,7 @@ import type { UsageOutcome } from '../db/schema.ts';
 import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
 import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
+import type { InsufficientScope } from './insufficient-scope.ts';
 import { JsonRpcCode, jsonRpcError } from './json-rpc.ts';
 
 /** Hands background work (usage writes) to the runtime, e.g. a Worker's `ctx.waitUntil`. */
@@ -24,6 +25,8 @@ export interface McpHandlerOptions {
   defer: Defer;
   version: string;
   onToolError: (tool: string, error: unknown) => void;
+  /** Answers calls of tools the credential's scopes lack (step-up); default: every such tool looks unknown. */
+  insufficientScope?: InsufficientScope;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -74,9 +77,11 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     };
 
     if (call && !visible.some((t) => t.name === call.name)) {
-      // A tool outside the caller's grants is indistinguishable from one that does not exist.
-      const exists = options.tools.some((t) => t.name === call.name);
-      return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id), exists ? 'denied' : 'invalid');
+      const tool = options.tools.find((t) => t.name === call.name);
+      const stepUp = tool && options.insufficientScope?.(caller, tool, call.id);
+      if (stepUp) return logged(stepUp, 'denied');
+      // Otherwise a tool outside the caller's grants is indistinguishable from one that does not exist.
+      return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id), tool ? 'denied' : 'invalid');
     }
 
     const run: { outcome?: UsageOutcome } = {};
