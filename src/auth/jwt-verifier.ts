@@ -99,11 +99,11 @@ export class JwtVerifier {
     const own = await this.#ownKeys;
     if (!own) return refuse('untrusted_issuer', 'the token claims this server as issuer, but TOKEN_SIGNING_KEY is not set');
     const verified = await this.#check(token, own.keys, { issuer: this.#options.ownIssuer, audience: this.#options.resource, algorithms: [own.alg] });
-    if (!verified.ok) return verified.refusal;
+    if (!verified.ok) return { ...verified.refusal, detail: `${verified.refusal.detail} (minted by this server)` };
     const claims = verified.payload;
-    if (typeof claims.tenant !== 'string' || claims.tenant === '') return refuse('invalid_token', 'the token has no "tenant" claim');
+    if (typeof claims.tenant !== 'string' || claims.tenant === '') return refuse('invalid_token', 'the token has no "tenant" claim (minted by this server)');
     const tenant = await this.#tenant(claims.tenant);
-    if (!tenant) return refuse('unknown', `the token names tenant ${quote(claims.tenant)}, which does not exist`);
+    if (!tenant) return refuse('unknown', `the token names tenant ${quote(claims.tenant)}, which does not exist (minted by this server)`);
     return accept(tenant, claims, 'scope', `tenant ${tenant.tenantSlug}`);
   }
 

@@ -1,5 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
-import { exportJWK, importJWK, importSPKI, importX509, type JWK } from 'jose';
+import { exportJWK, importJWK, importSPKI, type JWK } from 'jose';
 import type { Database } from '../db/database.ts';
 import { type TrustedIssuer, tenants, trustedIssuers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -30,7 +30,7 @@ export interface AddIssuerInput {
   tenant: string;
   issuer: string;
   jwksUri?: string;
-  /** A public JWK, a JWKS, or a PEM public key or certificate, as text. */
+  /** A public JWK, a JWKS, or a PEM public key (SPKI), as text. */
   publicKey?: string;
   audience?: string;
   algorithms?: string | string[];
@@ -153,7 +153,7 @@ function jwksUri(input: string): string {
   return url.href;
 }
 
-/** Parses a public JWK, a JWKS or a PEM public key or certificate into checked public JWKs. */
+/** Parses a public JWK, a JWKS or a PEM public key into checked public JWKs. */
 async function publicKeys(text: string, algorithms: string[]): Promise<JWK[]> {
   const t = text.trim();
   let candidates: unknown[];
@@ -168,20 +168,19 @@ async function publicKeys(text: string, algorithms: string[]): Promise<JWK[]> {
     candidates = Array.isArray(keys) ? keys : [parsed];
   } else if (/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(t)) {
     throw invalid("The key is a private key: give the issuer's public key, and keep the private one where it is");
-  } else if (t.startsWith('-----BEGIN PUBLIC KEY-----') || t.startsWith('-----BEGIN CERTIFICATE-----')) {
+  } else if (t.startsWith('-----BEGIN PUBLIC KEY-----')) {
     candidates = [await pemToJwk(t)];
   } else {
-    throw invalid('Unrecognised key: give a public JWK, a JWKS ({"keys": [...]}), a PEM public key ("-----BEGIN PUBLIC KEY-----") or a certificate');
+    throw invalid('Unrecognised key: give a public JWK, a JWKS ({"keys": [...]}) or a PEM public key ("-----BEGIN PUBLIC KEY-----")');
   }
   if (candidates.length === 0 || candidates.length > MAX_INLINE_KEYS) throw invalid(`Give 1 to ${MAX_INLINE_KEYS} keys`);
   return Promise.all(candidates.map((c, i) => checkedPublicJwk(c, i, algorithms)));
 }
 
 async function pemToJwk(pem: string): Promise<JWK> {
-  const importPem = pem.startsWith('-----BEGIN CERTIFICATE-----') ? importX509 : importSPKI;
-  for (const alg of ['RS256', 'ES256', 'ES384', 'ES512', 'EdDSA']) {
+  for (const alg of ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA']) {
     try {
-      return await exportJWK(await importPem(pem, alg, { extractable: true }));
+      return await exportJWK(await importSPKI(pem, alg, { extractable: true }));
     } catch {
       // not this key type; try the next
     }
