@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   const scopesSupported = [...new Set(tools.flatMap((t) => t.scopes))].sort();
 
   const app = new Hono();
-  app.get('/', (c) => c.text('tenant-mcp: the MCP endpoint is POST /mcp, with an API key.\n'));
+  app.get('/', (c) => c.text('tenant-mcp: the MCP endpoint is POST /mcp, with an API key or a token.\n'));
   app.get('/healthz', (c) => c.json({ status: 'ok', usage: { buffered: usage.buffered, dropped: usage.dropped } }));
   app.route(
     '/.well-known',
