@@ -77,18 +77,22 @@ describe('tenant-mcp CLI', () => {
   });
 
   it('refuses bad input with one line and a non-zero exit', async () => {
-    await expectOneLineError(['tenant', 'create', 'acme', '--scopes', 'math'], /already exists/);
-    await expectOneLineError(['tenant', 'create', 'Bad Slug', '--scopes', 'math'], /Invalid tenant slug/);
-    await expectOneLineError(['tenant', 'create', 'x', '--scopes', 'Math!'], /Invalid scope/);
-    await expectOneLineError(['key', 'create', '--tenant', 'nope', '--scopes', 'math'], /No tenant "nope"/);
-    await expectOneLineError(['key', 'create', '--tenant', 'acme', '--scopes', 'billing:read'], /not allowed for tenant "acme"/);
-    await expectOneLineError(['key', 'create', '--tenant', 'acme', '--scopes', 'math', '--expires-in', 'soon'], /Invalid duration/);
-    await expectOneLineError(['key', 'create', '--tenant', 'acme'], /Missing --scopes/);
-    await expectOneLineError(['key', 'revoke', 'nokey'], /No key/);
-    await expectOneLineError(['usage', '--since', 'yesterday'], /Invalid time/);
-    await expectOneLineError(['usage', '--format', 'xml'], /Unknown format/);
-    await expectOneLineError(['frobnicate'], /unknown command/);
-    await expectOneLineError(['tenant', 'list', '--bogus'], /Unknown option/);
+    const cases: [string[], RegExp][] = [
+      [['tenant', 'create', 'acme', '--scopes', 'math'], /already exists/],
+      [['tenant', 'create', 'Bad Slug', '--scopes', 'math'], /Invalid tenant slug/],
+      [['tenant', 'create', 'x', '--scopes', 'Math!'], /Invalid scope/],
+      [['key', 'create', '--tenant', 'nope', '--scopes', 'math'], /No tenant "nope"/],
+      [['key', 'create', '--tenant', 'acme', '--scopes', 'billing:read'], /not allowed for tenant "acme"/],
+      [['key', 'create', '--tenant', 'acme', '--scopes', 'math', '--expires-in', 'soon'], /Invalid duration/],
+      [['key', 'create', '--tenant', 'acme'], /Missing --scopes/],
+      [['key', 'revoke', 'nokey'], /No key/],
+      [['usage', '--since', 'yesterday'], /Invalid time/],
+      [['usage', '--format', 'xml'], /Unknown format/],
+      [['frobnicate'], /unknown command/],
+      [['tenant', 'list', '--bogus'], /Unknown option/],
+    ];
+    // Each case is a separate process; run them side by side.
+    await Promise.all(cases.map(([args, message]) => expectOneLineError(args, message)));
   });
 
   it('reports an unusable database without a stack trace', async () => {
