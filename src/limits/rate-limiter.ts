@@ -148,25 +148,34 @@ export class RateLimiter {
 
   /** Leases tokens for counters that have none, in one round trip; joins leases already under way. */
   async #lease(counters: Counter[]): Promise<void> {
-    const fresh = counters.filter((c) => c.lease === undefined);
-    if (fresh.length > 0) {
-      const requests: LeaseRequest[] = fresh.map((c) => ({
-        counter: c.id,
-        windowStart: c.windowStart,
-        limit: c.applied.limit,
-        want: leaseSize(c.applied.limit, this.#options.leaseMax),
-        owed: c.owed,
-      }));
-      const lease = this.#requestLease(fresh, requests);
-      for (const c of fresh) c.lease = lease;
-    }
+    this.#request(counters.filter((c) => c.lease === undefined), (c) => leaseSize(c.applied.limit, this.#options.leaseMax));
     await Promise.all(counters.map((c) => c.lease));
   }
 
-  async #requestLease(counters: Counter[], requests: LeaseRequest[]): Promise<void> {
+  /** Tells the database about calls admitted while it was unreachable, so every instance counts them. */
+  #settle(): void {
+    const now = this.#now();
+    const owing = [...this.#counters.values()].filter((c) => c.owed > 0 && c.lease === undefined && now < c.windowEnd);
+    this.#request(owing, () => 0);
+  }
+
+  /** Starts one round trip that leases `want(c)` tokens for each counter and hands over what it owes. */
+  #request(counters: Counter[], want: (c: Counter) => number): void {
+    if (counters.length === 0) return;
+    const requests: LeaseRequest[] = counters.map((c) => ({
+      counter: c.id,
+      windowStart: c.windowStart,
+      limit: c.applied.limit,
+      want: want(c),
+      owed: c.owed,
+    }));
+    const lease = this.#apply(counters, requests);
+    for (const c of counters) c.lease = lease;
+  }
+
+  async #apply(counters: Counter[], requests: LeaseRequest[]): Promise<void> {
     try {
       const results = await leaseTokens(this.#db, requests);
-      this.#reachable();
       const now = this.#now();
       results.forEach((result, i) => {
         const c = counters[i]!;
@@ -174,9 +183,11 @@ export class RateLimiter {
         if (c.windowStart !== r.windowStart) return; // a new window began meanwhile: those tokens are void
         c.owed -= r.owed;
         c.tokens += result.granted;
+        if (r.want === 0) return;
         c.exhausted = result.granted === 0;
         c.checkedAt = now;
       });
+      this.#reachable();
     } catch (error) {
       this.#unreachable(error);
     } finally {
@@ -243,8 +254,10 @@ export class RateLimiter {
 
   #reachable(): void {
     this.#unreachableUntil = 0;
-    if (this.#degraded) this.#options.onRecovered?.();
+    if (!this.#degraded) return;
     this.#degraded = false;
+    this.#options.onRecovered?.();
+    this.#settle();
   }
 }
 
