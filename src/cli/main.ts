@@ -85,10 +85,10 @@ const commands: Record<string, Command> = {
     if (flags.suspend && flags.resume) throw new AppError('invalid', 'Use either --suspend or --resume, not both');
     const status = flags.suspend ? 'suspended' : flags.resume ? 'active' : undefined;
     const limiting = flags.rate !== undefined || flags.quota !== undefined;
+    if (flags.tool !== undefined && !limiting) throw new AppError('invalid', '--tool needs --rate or --quota');
     if (flags.scopes === undefined && flags.name === undefined && status === undefined && !limiting) {
       throw new AppError('invalid', 'Nothing to update: give --scopes, --name, --suspend, --resume, --rate or --quota');
     }
-    if (flags.tool !== undefined && !limiting) throw new AppError('invalid', '--tool needs --rate or --quota');
     const lines: string[] = [];
     if (flags.scopes !== undefined || flags.name !== undefined || status !== undefined) {
       const tenant = await updateTenant(db, need(slug, '<slug>'), { scopes: flags.scopes, name: flags.name, status });

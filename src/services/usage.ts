@@ -130,7 +130,8 @@ export async function summarizeUsage(db: Database, filter: UsageFilter & { by: r
   const columns = filter.by.map((g) => sql.raw(groupColumns[g]));
   const list = sql.join(columns, sql`, `);
   const partition = columns.length > 0 ? sql`partition by ${list}` : sql``;
-  const groupBy = columns.length > 0 ? sql`group by ${list} order by ${list}` : sql``;
+  const order = sql.join(filter.by.map((g) => sql.raw(g === 'tenant' ? 'tenant_slug' : groupColumns[g])), sql`, `);
+  const groupBy = columns.length > 0 ? sql`group by ${list} order by ${order}` : sql``;
   const slug = filter.by.includes('tenant') ? sql`(select slug from tenants where id = tenant_id) as tenant_slug,` : sql``;
   // SQLite has no percentile function. cume_dist() is the share of the group's events at most as
   // slow as this one; the smallest duration whose share reaches p is the nearest-rank p-th percentile.
