@@ -8,7 +8,7 @@
  * what the covering indexes buy.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
@@ -84,7 +84,7 @@ const count = async (filter: Parameters<typeof usagePages>[1]) => {
 const groups = (rows: unknown[]) => `${rows.length} groups`;
 
 await time('summary, all 90 days, by tenant', () => summarizeUsage(db, { by: ['tenant'] }), groups);
-await time('summary, all 90 days, by tenant,tool,day', () => summarizeUsage(db, { by: ["tenant", "tool", "day"] }), groups);
+await time('summary, all 90 days, by tenant,tool,day', () => summarizeUsage(db, { by: ['tenant', 'tool', 'day'] }), groups);
 await time('summary, last 30 days, by tenant,day', () => summarizeUsage(db, { since: last30, by: ['tenant', 'day'] }), groups);
 await time('summary, one tenant, last 30 days, by key,tool,day', () => summarizeUsage(db, { tenant: 'tenant-7', since: last30, by: ['key', 'tool', 'day'] }), groups);
 await time('summary, one tenant, last 30 days, by day', () => summarizeUsage(db, { tenant: 'tenant-7', since: last30, by: ['day'] }), groups);
@@ -93,14 +93,14 @@ await time('export, all tenants, last day (all pages)', () => count({ since: las
 await time('export, all tenants, 90 days (all pages)', () => count({}), (n) => `${n} events`);
 
 const plans = await db.all<{ detail: string }>(sql`
-  explain query plan select at, id from usage_events where tenant_id = 'tenant-7' and at >= ${last30.getTime()} and (at > 0 or (at = 0 and id > 0)) order by at, id limit 5000`);
+  explain query plan select * from usage_events where tenant_id = 'tenant-7' and at >= ${last30.getTime()} and (at > 0 or id > 0) order by at, id limit 5000`);
 
 t = performance.now();
 const pruned = await pruneUsage(db, new Date(end - 60 * DAY));
 const pruneMs = performance.now() - t;
 
 console.info(`# ${events.toLocaleString('en')} events, ${values['old-indexes'] ? 'old (narrow) indexes' : 'covering indexes'}`);
-console.info(`fill: ${(fillMs / 1000).toFixed(1)} s\n`);
+console.info(`fill: ${(fillMs / 1000).toFixed(1)} s; load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 console.info('| query | median of 3 | result |\n|---|---:|---|');
 for (const [name, ms, result] of results) console.info(`| ${name} | ${ms.toFixed(0)} ms | ${result} |`);
 console.info(`| prune --older-than 60d (once) | ${pruneMs.toFixed(0)} ms | ${pruned} events deleted |`);

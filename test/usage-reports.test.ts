@@ -75,7 +75,9 @@ describe('usage reports from the CLI', () => {
 
   it('exports the raw events of a time range as NDJSON, JSON and CSV, in time order', async () => {
     const range = ['--since', iso(day2), '--until', iso(today)];
-    const [ndjson, json, csv] = await sequentially(['ndjson', 'json', 'csv'].map((format) => () => runMain(['usage', ...range, '--format', format], database.url)));
+    const ndjson = await runMain(['usage', ...range, '--format', 'ndjson'], database.url);
+    const json = await runMain(['usage', ...range, '--format', 'json'], database.url);
+    const csv = await runMain(['usage', ...range, '--format', 'csv'], database.url);
     const lines = ndjson.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((e) => [e.tenant, e.tool, e.outcome])).toEqual([
       ['beta', 'add', 'ok'],

@@ -47,7 +47,7 @@ export async function leaseTokens(db: Database, requests: readonly LeaseRequest[
   });
 }
 
-/** Gives unspent tokens back to their windows, e.g. at shutdown; tokens of a past window are dropped. */
+/** Gives unspent tokens back to their windows (a negative count adds calls instead); a past window is left alone. */
 export async function returnTokens(db: Database, returns: readonly { counter: string; windowStart: number; tokens: number }[]): Promise<void> {
   const statements = returns.map((r) =>
     db.run(sql`update limit_counters set used = max(0, used - ${r.tokens}) where counter = ${r.counter} and window_start = ${r.windowStart}`),

@@ -120,16 +120,19 @@ export class RateLimiter {
     }
   }
 
-  /** Gives every unspent token of a current window back to the database, for a graceful shutdown. */
+  /**
+   * For a graceful shutdown: gives unspent tokens of current windows back to the database, and
+   * reports calls admitted without it, in one round trip.
+   */
   async close(): Promise<void> {
     const now = this.#now();
-    const unspent = [...this.#counters.values()].filter((c) => c.tokens > 0 && now < c.windowEnd);
-    const returns = unspent.map((c) => ({ counter: c.id, windowStart: c.windowStart, tokens: c.tokens }));
-    for (const c of unspent) c.tokens = 0;
+    const current = [...this.#counters.values()].filter((c) => (c.tokens > 0 || c.owed > 0) && now < c.windowEnd);
+    const returns = current.map((c) => ({ counter: c.id, windowStart: c.windowStart, tokens: c.tokens - c.owed }));
+    for (const c of current) Object.assign(c, { tokens: 0, owed: 0 });
     try {
       await returnTokens(this.#db, returns);
     } catch {
-      // The tokens stay reserved until their windows end: fewer calls admitted, never more.
+      // Unreturned tokens stay reserved until their windows end: fewer calls admitted, never more.
     }
   }
 

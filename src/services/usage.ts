@@ -193,7 +193,9 @@ export async function pruneUsage(db: Database, before: Date, options: { chunkSiz
     deleted += rowsAffected;
     if (rowsAffected < chunkSize) break;
   }
-  await db.delete(usageBatches).where(lt(usageBatches.writtenAt, before));
+  // A batch's marker must outlive any retry of its write; a day is far longer than one takes.
+  const markersBefore = new Date(Math.min(before.getTime(), Date.now() - 86_400_000));
+  await db.delete(usageBatches).where(lt(usageBatches.writtenAt, markersBefore));
   return deleted;
 }
 
