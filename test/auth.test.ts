@@ -32,7 +32,8 @@ async function expectRefused(headers: Record<string, string>, challenge = /^Bear
 
 describe('authentication', () => {
   it('accepts a key as Authorization: Bearer and as X-API-Key', async () => {
-    for (const headers of [{ Authorization: `Bearer ${key}` }, { 'X-API-Key': key }, { Authorization: `bearer ${key}` }]) {
+    const variants: Record<string, string>[] = [{ Authorization: `Bearer ${key}` }, { 'X-API-Key': key }, { Authorization: `bearer ${key}` }];
+    for (const headers of variants) {
       const res = await postMcp(server.url, rpc('tools/list'), headers);
       expect(res.status).toBe(200);
     }
@@ -51,13 +52,14 @@ describe('authentication', () => {
   });
 
   it('rejects malformed credentials with 401', async () => {
-    for (const headers of [
+    const variants: Record<string, string>[] = [
       { Authorization: 'Basic dXNlcjpwYXNz' },
       { Authorization: 'Bearer' },
       { Authorization: 'Bearer not-a-key' },
       { Authorization: `Bearer ${key} extra` },
       { 'X-API-Key': 'tmcp_short_x' },
-    ]) {
+    ];
+    for (const headers of variants) {
       await expectRefused(headers);
     }
   });
