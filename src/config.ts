@@ -22,6 +22,13 @@ export const configSchema = z.object({
   USAGE_BATCH_SIZE: z.coerce.number().int().positive().default(500),
   USAGE_BUFFER_MAX: z.coerce.number().int().positive().default(100_000),
   GITHUB_API_URL: z.url().default('https://api.github.com'),
+  /** Turns the admin API (/admin/*) on: the bearer token it accepts. Unset, /admin answers 404. */
+  ADMIN_TOKEN: z
+    .string()
+    .min(32, 'use at least 32 characters, e.g. the output of `openssl rand -hex 32`')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .refine((token) => !token.startsWith('tmcp_'), 'must not look like a tenant API key (tmcp_...)')
+    .optional(),
 });
 
 /** The parsed configuration. */
