@@ -38,9 +38,9 @@ export function renderReferencePage(doc: OpenApiDocument): string {
   ${op.summary ? `<p><strong>${esc(op.summary)}</strong></p>` : ''}
   ${op.description ? `<p>${esc(op.description)}</p>` : ''}
   ${op.parameters?.length ? `<h4>Parameters</h4><table><tr><th>Name</th><th>In</th><th>Schema</th><th>Description</th></tr>${op.parameters
-    .map((p) => `<tr><td><code>${esc(p.name)}</code>${p.required ? ' <em>required</em>' : ''}</td><td>${esc(p.in)}</td><td>${schemaHtml(p.schema, true)}</td><td>${esc(p.description ?? '')}</td></tr>`)
+    .map((p) => `<tr><td><code>${esc(p.name)}</code>${p.required ? ' <em>required</em>' : ''}</td><td>${esc(p.in)}</td><td>${schemaSummary(p.schema)}</td><td>${esc(p.description ?? '')}</td></tr>`)
     .join('')}</table>` : ''}
-  ${op.requestBody ? `<h4>Request body</h4>${contentHtml(op.requestBody.content)}` : ''}
+  ${op.requestBody ? `<h4>Request body</h4><p>${contentHtml(op.requestBody.content, true)}</p>` : ''}
   <h4>Responses</h4><table><tr><th>Status</th><th>Description</th><th>Body</th></tr>${Object.entries(op.responses ?? {})
     .map(([status, r]) => `<tr><td>${esc(status)}</td><td>${esc(r.description ?? '')}</td><td>${contentHtml(r.content, true)}</td></tr>`)
     .join('')}</table>
@@ -98,6 +98,18 @@ function schemaHtml(schema: unknown, compact = false): string {
   if (compact && typeof ref === 'string' && Object.keys(schema as object).length === 1) return refLink(ref);
   const json = esc(JSON.stringify(schema, null, 2)).replace(/&#34;(#\/components\/schemas\/[\w.-]+)&#34;/g, (_, r: string) => `&#34;${refLink(r)}&#34;`);
   return compact ? `<code>${json}</code>` : `<pre>${json}</pre>`;
+}
+
+/** A parameter's schema in a few words: type, allowed values, bounds, default. */
+function schemaSummary(schema: unknown): string {
+  const s = (schema ?? {}) as Record<string, unknown>;
+  const parts = [String(s.type ?? 'any')];
+  if (Array.isArray(s.enum)) parts.push(`one of ${s.enum.join(', ')}`);
+  if (typeof s.pattern === 'string') parts.push(`matching ${s.pattern}`);
+  if (s.minimum !== undefined || s.maximum !== undefined) parts.push(`${s.minimum ?? ''} to ${s.maximum ?? ''}`);
+  if (s.maxLength !== undefined) parts.push(`up to ${s.maxLength} characters`);
+  if (s.default !== undefined) parts.push(`default ${JSON.stringify(s.default)}`);
+  return `<code>${esc(parts.join(', '))}</code>`;
 }
 
 function refLink(ref: string): string {
