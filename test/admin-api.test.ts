@@ -238,6 +238,10 @@ describe('usage', () => {
     const total = await admin.get('/usage/aggregates?tenant=billing&since=2026-01-11&until=2026-01-12');
     expect(total.body.items).toEqual([{ calls: 2, ok: 1, errors: 0, denied: 1, p50Ms: 0, p95Ms: 7, requestBytes: 200, responseBytes: 2000 }]);
 
+    const none = await admin.get('/usage/aggregates?tenant=t-3');
+    expect(none.body.items).toEqual([{ calls: 0, ok: 0, errors: 0, denied: 0, p50Ms: null, p95Ms: null, requestBytes: 0, responseBytes: 0 }]);
+    expect((await admin.get('/usage/aggregates?tenant=t-3&groupBy=day')).body.items).toEqual([]);
+
     const perTenant = await admin.get('/usage/aggregates?groupBy=tenant,key&tool=multiply');
     expect(perTenant.body.items).toEqual([expect.objectContaining({ tenant: 'billing', keyId: 'k1', calls: 1, denied: 1 })]);
 

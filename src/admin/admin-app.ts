@@ -76,7 +76,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   registerUsageRoutes(app, db);
   // Issuers, token minting and limits register here once they exist (see README, "Admin API").
 
-  app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}.`));
+  app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));
   return app;
 }
 

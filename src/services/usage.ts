@@ -97,8 +97,7 @@ const groupColumns: Record<UsageGrouping, { alias: string; field: 'tenant' | 'ke
 
 /**
  * Aggregates usage events per group (any of tenant, key, tool, day; none gives one total row),
- * ordered by the groupings in the order given, a page at a time. Computed in one SQL query:
- * window functions rank durations within each group for the percentiles.
+ * ordered by the groupings in the order given, a page at a time. Computed in one SQL query.
  */
 export async function aggregateUsage(
   db: Database,
@@ -110,22 +109,28 @@ export async function aggregateUsage(
   const aliases = groups.length > 0 ? sql.join(groups.map((g) => sql.raw(g.alias)), sql`, `) : undefined;
   const clause = (keyword: string) => (aliases ? sql`${sql.raw(keyword)} ${aliases}` : sql``);
   const selected = groups.map((g) => sql`${g.expr} as ${sql.raw(g.alias)}, `);
+  // Durations are first counted per group and value (a histogram, far fewer rows than events),
+  // then a running count over each group's histogram finds the nearest-rank percentiles.
   const query = sql`
     with e as (
       select ${sql.join(selected)}${usageEvents.outcome} as outcome, ${usageEvents.durationMs} as d,
         ${usageEvents.requestBytes} as rq, ${usageEvents.responseBytes} as rs
       from ${usageEvents} left join ${tenants} on ${usageEvents.tenantId} = ${tenants.id}
       ${where ? sql`where ${where}` : sql``}
+    ), h as (
+      select ${aliases ? sql`${aliases}, ` : sql``}d, count(*) as c,
+        sum(outcome = 'ok') as ok,
+        sum(outcome in ('tool_error', 'invalid', 'error')) as errors,
+        sum(outcome in ('denied', 'unauthenticated')) as denied,
+        sum(rq) as rq, sum(rs) as rs
+      from e group by ${aliases ? sql`${aliases}, ` : sql``}d
     ), r as (
-      select *, row_number() over (${clause('partition by')} order by d) as rn, count(*) over (${clause('partition by')}) as n from e
+      select *, sum(c) over (${clause('partition by')} order by d rows unbounded preceding) as below, sum(c) over (${clause('partition by')}) as n from h
     )
     select ${aliases ? sql`${aliases}, ` : sql``}
-      count(*) as calls,
-      coalesce(sum(outcome = 'ok'), 0) as ok,
-      coalesce(sum(outcome in ('tool_error', 'invalid', 'error')), 0) as errors,
-      coalesce(sum(outcome in ('denied', 'unauthenticated')), 0) as denied,
-      max(case when rn = (n * 50 + 99) / 100 then d end) as p50,
-      max(case when rn = (n * 95 + 99) / 100 then d end) as p95,
+      coalesce(sum(c), 0) as calls, coalesce(sum(ok), 0) as ok, coalesce(sum(errors), 0) as errors, coalesce(sum(denied), 0) as denied,
+      min(case when below * 100 >= n * 50 then d end) as p50,
+      min(case when below * 100 >= n * 95 then d end) as p95,
       coalesce(sum(rq), 0) as rq, coalesce(sum(rs), 0) as rs
     from r
     ${clause('group by')} ${clause('order by')}
