@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { type Config, parseConfig } from '../config.ts';
+import { type Config, parseConfig, publicUrl } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
 import { withSigningKeyFile } from '../node/signing-key-file.ts';
+import { connectionSnippets } from '../services/connection-snippets.ts';
 import { parseDuration, parseSince } from '../services/duration.ts';
 import { createKey, listKeys, revokeKey } from '../services/keys.ts';
 import { createTenant, listTenants, updateTenant } from '../services/tenants.ts';
@@ -57,7 +58,7 @@ const commands: Record<string, Command> = {
   },
 
   'tenant list': async (db, _args, flags) => {
-    const tenants = await listTenants(db);
+    const { items: tenants } = await listTenants(db);
     if (flags.json) return JSON.stringify(tenants);
     return table(tenants.map((t) => ({ ...t, createdAt: t.createdAt.toISOString() })), ['slug', 'name', 'status', 'scopes', 'createdAt']);
   },
@@ -65,17 +66,14 @@ const commands: Record<string, Command> = {
   'tenant update': async (db, [slug], flags) => {
     if (flags.suspend && flags.resume) throw new AppError('invalid', 'Use either --suspend or --resume, not both');
     const status = flags.suspend ? 'suspended' : flags.resume ? 'active' : undefined;
-    if (flags.scopes === undefined && flags.name === undefined && status === undefined) {
-      throw new AppError('invalid', 'Nothing to update: give --scopes, --name, --suspend or --resume');
-    }
     const tenant = await updateTenant(db, need(slug, '<slug>'), { scopes: flags.scopes, name: flags.name, status });
     return flags.json ? JSON.stringify(tenant) : `Updated tenant ${tenant.slug}: ${tenant.status}, scopes ${tenant.scopes.join(',') || '(none)'}.`;
   },
 
-  'key create': async (db, _args, flags) => {
+  'key create': async (db, _args, flags, config) => {
     const expiresInMs = flags['expires-in'] === undefined ? undefined : parseDuration(flags['expires-in']);
     const key = await createKey(db, { tenant: need(flags.tenant, '--tenant'), scopes: need(flags.scopes, '--scopes'), name: flags.name, expiresInMs });
-    if (flags.json) return JSON.stringify(key);
+    if (flags.json) return JSON.stringify({ ...key, snippets: connectionSnippets(publicUrl(config), key.key) });
     return [
       `Created key ${key.id} for tenant ${key.tenant} with scopes ${key.scopes.join(',')}${key.expiresAt ? `, expiring ${key.expiresAt}` : ''}.`,
       'Copy it now; it is not stored and cannot be shown again:',
@@ -85,7 +83,7 @@ const commands: Record<string, Command> = {
   },
 
   'key list': async (db, _args, flags) => {
-    const keys = await listKeys(db, need(flags.tenant, '--tenant'));
+    const { items: keys } = await listKeys(db, need(flags.tenant, '--tenant'));
     return flags.json ? JSON.stringify(keys) : table(keys, ['id', 'name', 'scopes', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt']);
   },
 
@@ -97,7 +95,8 @@ const commands: Record<string, Command> = {
   usage: async (db, _args, flags) => {
     const format = flags.format ?? 'table';
     if (!['table', 'json', 'csv'].includes(format)) throw new AppError('invalid', `Unknown format "${format}": use table, json or csv`);
-    const rows = await listUsage(db, { tenant: flags.tenant, since: flags.since === undefined ? undefined : parseSince(flags.since) });
+    const since = flags.since === undefined ? undefined : parseSince(flags.since);
+    const { items: rows } = await listUsage(db, { tenant: flags.tenant, since, limit: 100_000 });
     if (format === 'json') return JSON.stringify(rows);
     if (format === 'csv') return csv(rows, usageColumns);
     return table(rows, usageColumns.slice(0, 9));
