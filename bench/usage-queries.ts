@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { migrateDatabase, openDatabase } from '../src/node/database.ts';
-import { pruneUsage, summarizeUsage, usagePages } from '../src/services/usage.ts';
+import { aggregateUsage, listUsage, pruneUsage, type UsageFilter, type UsageGrouping } from '../src/services/usage.ts';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, 'old-indexes': { type: 'boolean' } } });
 const events = Number(values.events);
@@ -76,24 +76,31 @@ async function time<T>(name: string, run: () => Promise<T>, describe: (value: T)
 
 const last30 = new Date(end - 30 * DAY);
 const lastDay = new Date(end - DAY);
-const count = async (filter: Parameters<typeof usagePages>[1]) => {
+// What `tenant-mcp usage --format ndjson` does: every page of 5,000 events.
+const count = async (filter: UsageFilter) => {
   let n = 0;
-  for await (const page of usagePages(db, filter)) n += page.length;
+  let cursor: string | undefined;
+  do {
+    const page = await listUsage(db, { ...filter, limit: 5_000, cursor });
+    n += page.items.length;
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
   return n;
 };
+const summary = async (filter: UsageFilter, groupBy: UsageGrouping[]) => (await aggregateUsage(db, { ...filter, groupBy })).items;
 const groups = (rows: unknown[]) => `${rows.length} groups`;
 
-await time('summary, all 90 days, by tenant', () => summarizeUsage(db, { by: ['tenant'] }), groups);
-await time('summary, all 90 days, by tenant,tool,day', () => summarizeUsage(db, { by: ['tenant', 'tool', 'day'] }), groups);
-await time('summary, last 30 days, by tenant,day', () => summarizeUsage(db, { since: last30, by: ['tenant', 'day'] }), groups);
-await time('summary, one tenant, last 30 days, by key,tool,day', () => summarizeUsage(db, { tenant: 'tenant-7', since: last30, by: ['key', 'tool', 'day'] }), groups);
-await time('summary, one tenant, last 30 days, by day', () => summarizeUsage(db, { tenant: 'tenant-7', since: last30, by: ['day'] }), groups);
+await time('summary, all 90 days, by tenant', () => summary({}, ['tenant']), groups);
+await time('summary, all 90 days, by tenant,tool,day', () => summary({}, ['tenant', 'tool', 'day']), groups);
+await time('summary, last 30 days, by tenant,day', () => summary({ since: last30 }, ['tenant', 'day']), groups);
+await time('summary, one tenant, last 30 days, by key,tool,day', () => summary({ tenant: 'tenant-7', since: last30 }, ['key', 'tool', 'day']), groups);
+await time('summary, one tenant, last 30 days, by day', () => summary({ tenant: 'tenant-7', since: last30 }, ['day']), groups);
 await time('export, one tenant, last 30 days (all pages)', () => count({ tenant: 'tenant-7', since: last30 }), (n) => `${n} events`);
 await time('export, all tenants, last day (all pages)', () => count({ since: lastDay }), (n) => `${n} events`);
 await time('export, all tenants, 90 days (all pages)', () => count({}), (n) => `${n} events`);
 
 const plans = await db.all<{ detail: string }>(sql`
-  explain query plan select * from usage_events where tenant_id = 'tenant-7' and at >= ${last30.getTime()} and (at > 0 or id > 0) order by at, id limit 5000`);
+  explain query plan select * from usage_events where tenant_id = 'tenant-7' and at >= ${last30.getTime()} and id > 0 order by id limit 5001`);
 
 t = performance.now();
 const pruned = await pruneUsage(db, new Date(end - 60 * DAY));

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { createAdminApp } from './admin/admin-app.ts';
 import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
@@ -139,6 +140,8 @@ export function createApp(deps: AppDeps): TenantMcp {
       insufficientScope: insufficientScope({ resourceMetadata }),
     }),
   );
+
+  app.route('/admin', createAdminApp({ db, config, log, version: VERSION }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

@@ -38,6 +38,13 @@ export const configSchema = z.object({
   JWKS_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5000),
   /** After a JWKS fetch, how long an unknown `kid` waits before it may trigger another fetch. */
   JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Turns the admin API (/admin/*) on: the bearer token it accepts. Unset, /admin answers 404. */
+  ADMIN_TOKEN: z
+    .string()
+    .min(32, 'use at least 32 characters, e.g. the output of `openssl rand -hex 32`')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .refine((token) => !token.startsWith('tmcp_'), 'must not look like a tenant API key (tmcp_...)')
+    .optional(),
 });
 
 /** The parsed configuration. */

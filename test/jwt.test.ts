@@ -131,7 +131,7 @@ async function expectLogged(pattern: RegExp): Promise<void> {
 async function usageRows(match: (row: UsageRow) => boolean, count = 1): Promise<UsageRow[]> {
   let rows: UsageRow[] = [];
   for (let i = 0; i < 60; i++) {
-    rows = (await listUsage(database.db, {})).filter(match);
+    rows = (await listUsage(database.db, {})).items.filter(match);
     if (rows.length >= count) break;
     await sleep(50);
   }

@@ -47,54 +47,56 @@ async function sequentially<T>(runs: (() => Promise<T>)[]): Promise<T[]> {
   return results;
 }
 
-const zero = { ok: 0, errors: 0, invalid: 0, denied: 0, unauthenticated: 0, rateLimited: 0 };
+const zero = { ok: 0, errors: 0, denied: 0, rateLimited: 0 };
 
 describe('usage reports from the CLI', () => {
-  it('summarizes calls, outcomes, p50/p95 duration and bytes per tenant and tool', async () => {
-    const run = await runMain(['usage', 'summary', '--since', '30d', '--by', 'tool,tenant', '--format', 'json'], database.url);
+  it('summarizes calls, errors, denied, rate-limited, p50/p95 duration and bytes per tenant and tool', async () => {
+    const run = await runMain(['usage', 'summary', '--since', '30d', '--by', 'tenant,tool', '--format', 'json'], database.url);
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual([
-      { tenant: 'alpha', tool: 'add', calls: 20, ...zero, ok: 15, errors: 3, invalid: 1, rateLimited: 1, p50Ms: 10, p95Ms: 19, requestBytes: 2000, responseBytes: 200 },
+      { tenant: 'alpha', tool: 'add', calls: 20, ...zero, ok: 15, errors: 4, rateLimited: 1, p50Ms: 10, p95Ms: 19, requestBytes: 2000, responseBytes: 200 },
       { tenant: 'alpha', tool: 'multiply', calls: 4, ...zero, ok: 3, denied: 1, p50Ms: 5, p95Ms: 100, requestBytes: 400, responseBytes: 80 },
-      { tenant: 'beta', tool: null, calls: 1, ...zero, unauthenticated: 1, p50Ms: 0, p95Ms: 0, requestBytes: 100, responseBytes: 0 },
+      { tenant: 'beta', tool: null, calls: 1, ...zero, denied: 1, p50Ms: 0, p95Ms: 0, requestBytes: 100, responseBytes: 0 },
       { tenant: 'beta', tool: 'add', calls: 1, ...zero, ok: 1, p50Ms: 7, p95Ms: 7, requestBytes: 100, responseBytes: 10 },
     ]);
+    const oneTool = await runMain(['usage', 'summary', '--tool', 'multiply', '--by', 'day', '--format', 'json'], database.url);
+    expect(JSON.parse(oneTool.stdout)).toEqual([{ day: iso(day2).slice(0, 10), calls: 4, ...zero, ok: 3, denied: 1, p50Ms: 5, p95Ms: 100, requestBytes: 400, responseBytes: 80 }]);
   });
 
   it('summarizes per key and day, within --since and --until, as a table and as CSV', async () => {
     const args = ['usage', 'summary', '--tenant', 'alpha', '--since', iso(day1), '--until', iso(today), '--by', 'key,day'];
     const table = await runMain(args, database.url);
     const csv = await runMain([...args, '--format', 'csv'], database.url);
-    expect(table.stdout.split('\n')[0]).toMatch(/^keyId\s+day\s+calls\s+ok\s+errors\s+invalid\s+denied\s+unauthenticated\s+rateLimited\s+p50Ms\s+p95Ms\s+requestBytes\s+responseBytes$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^keyId\s+day\s+calls\s+ok\s+errors\s+denied\s+rateLimited\s+p50Ms\s+p95Ms\s+requestBytes\s+responseBytes$/);
     expect(csv.stdout.trim().split('\n')).toEqual([
-      'keyId,day,calls,ok,errors,invalid,denied,unauthenticated,rateLimited,p50Ms,p95Ms,requestBytes,responseBytes',
-      `${keyId},${iso(day1).slice(0, 10)},20,15,3,1,0,0,1,10,19,2000,200`,
-      `${keyId},${iso(day2).slice(0, 10)},4,3,0,0,1,0,0,5,100,400,80`,
+      'keyId,day,calls,ok,errors,denied,rateLimited,p50Ms,p95Ms,requestBytes,responseBytes',
+      `${keyId},${iso(day1).slice(0, 10)},20,15,4,0,1,10,19,2000,200`,
+      `${keyId},${iso(day2).slice(0, 10)},4,3,0,1,0,5,100,400,80`,
     ]);
   });
 
-  it('exports the raw events of a time range as NDJSON, JSON and CSV, in time order', async () => {
+  it('exports the raw events of a time range as NDJSON, JSON and CSV, in write order', async () => {
     const range = ['--since', iso(day2), '--until', iso(today)];
     const ndjson = await runMain(['usage', ...range, '--format', 'ndjson'], database.url);
     const json = await runMain(['usage', ...range, '--format', 'json'], database.url);
     const csv = await runMain(['usage', ...range, '--format', 'csv'], database.url);
     const lines = ndjson.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((e) => [e.tenant, e.tool, e.outcome])).toEqual([
-      ['beta', 'add', 'ok'],
-      ['beta', null, 'unauthenticated'],
       ['alpha', 'multiply', 'ok'],
       ['alpha', 'multiply', 'ok'],
       ['alpha', 'multiply', 'denied'],
       ['alpha', 'multiply', 'ok'],
+      ['beta', 'add', 'ok'],
+      ['beta', null, 'unauthenticated'],
     ]);
-    expect(lines[0]).toEqual({
-      at: iso(day2 + 60_000), tenant: 'beta', keyId: null, subject: null, tool: 'add', outcome: 'ok',
+    expect(lines[4]).toEqual({
+      id: expect.any(Number), at: iso(day2 + 60_000), tenant: 'beta', keyId: null, subject: null, tool: 'add', outcome: 'ok',
       durationMs: 7, requestBytes: 100, responseBytes: 10, protocolVersion: null, userAgent: 'agent, "quoted"',
     });
     expect(JSON.parse(json.stdout)).toEqual(lines);
     const rows = csv.stdout.trimEnd().split('\n');
     expect(rows[0]).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent');
-    expect(rows[1]).toBe(`${iso(day2 + 60_000)},beta,,,add,ok,7,100,10,,"agent, ""quoted"""`);
+    expect(rows[5]).toBe(`${iso(day2 + 60_000)},beta,,,add,ok,7,100,10,,"agent, ""quoted"""`);
     expect(rows).toHaveLength(7);
   });
 
@@ -105,7 +107,7 @@ describe('usage reports from the CLI', () => {
     for (let i = 0; i < events.length; i += 1_000) await database.db.insert(usageEvents).values(events.slice(i, i + 1_000));
     const run = await runCli(['usage', '--tenant', 'bulk', '--format', 'ndjson'], database.url);
     const durations = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).durationMs as number);
-    // Every event once, in time order (ties in insertion order), across the 5,000-event pages.
+    // Every event once, in write order, across the 5,000-event pages.
     expect(durations.length).toBe(12_000);
     expect(durations.every((d, i) => d === i)).toBe(true);
   });

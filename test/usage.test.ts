@@ -41,7 +41,7 @@ describe('usage log', () => {
   });
 
   it('records one row per tools/call with its outcome, and one per refused credential', async () => {
-    const rows = await listUsage(database.db, {});
+    const rows = (await listUsage(database.db, {})).items;
     expect(rows.map((r) => [r.tool, r.outcome])).toEqual([
       ['add', 'ok'],
       ['note_get', 'tool_error'],
@@ -60,7 +60,7 @@ describe('usage log', () => {
   });
 
   it('stamps last_used_at without a write per request', async () => {
-    const [listed] = await listKeys(database.db, 'acme');
+    const [listed] = (await listKeys(database.db, 'acme')).items;
     expect(listed?.lastUsedAt).not.toBeNull();
   });
 

@@ -4,6 +4,8 @@
  * stored: the secret is already high-entropy, so a plain digest cannot be brute-forced.
  */
 
+import { toBase64Url } from '../encoding/base64url.ts';
+
 const PREFIX = 'tmcp';
 const keyRe = /^tmcp_([a-z2-7]{12})_([A-Za-z0-9_-]{43})$/;
 const base32 = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -52,10 +54,4 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const n = Math.max(a.length, b.length);
   for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
   return diff === 0;
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

@@ -30,11 +30,13 @@ declare module 'hono' {
 /** Reads the credential from `Authorization: Bearer` or `X-API-Key`; undefined when none is sent. */
 export function presentedCredential(c: Context): string | undefined {
   const authorization = c.req.header('Authorization');
-  if (authorization !== undefined) {
-    const m = /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization);
-    return m ? m[1]! : ''; // an unusable Authorization header counts as a malformed credential
-  }
+  if (authorization !== undefined) return bearerToken(authorization) ?? ''; // an unusable Authorization header counts as a malformed credential
   return c.req.header('X-API-Key')?.trim();
+}
+
+/** The token of an `Authorization: Bearer <token>` header value, or undefined when it has another shape. */
+export function bearerToken(authorization: string): string | undefined {
+  return /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization)?.[1];
 }
 
 /**

@@ -1,13 +1,23 @@
 import { parseArgs } from 'node:util';
-import { type Config, parseConfig } from '../config.ts';
+import { type Config, parseConfig, publicUrl } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
 import { withSigningKeyFile } from '../node/signing-key-file.ts';
+import { connectionSnippets } from '../services/connection-snippets.ts';
 import { parseDuration, parseSince } from '../services/duration.ts';
 import { createKey, listKeys, revokeKey } from '../services/keys.ts';
 import { type LimitInfo, listLimits, setLimits } from '../services/limits.ts';
 import { createTenant, listTenants, updateTenant } from '../services/tenants.ts';
-import { listUsage, parseUsageGroups, pruneUsage, summarizeUsage, type UsageFilter, usagePages, type UsageRow, type UsageSummaryRow } from '../services/usage.ts';
+import {
+  aggregateUsage,
+  listUsage,
+  pruneUsage,
+  type UsageAggregate,
+  type UsageFilter,
+  type UsageGrouping,
+  usageGroupings,
+  type UsageRow,
+} from '../services/usage.ts';
 import type { Database } from '../db/database.ts';
 import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
 import { csv, table } from './format.ts';
@@ -27,15 +37,16 @@ and applies pending migrations first.
   key list --tenant <slug> [--json]
   key update <id> [--rate <n>/min|hour|day|none] [--quota <n>/month|none] [--tool <name>]
   key revoke <id>
-  usage [--tenant <slug>] [--since <time>] [--until <time>] [--format table|json|ndjson|csv]
-  usage summary [--tenant <slug>] [--since <time>] [--until <time>] [--by tenant,key,tool,day]
-                [--format table|json|csv]
+  usage [--tenant <slug>] [--tool <name>] [--since <time>] [--until <time>]
+        [--format table|json|ndjson|csv]
+  usage summary [--tenant <slug>] [--tool <name>] [--since <time>] [--until <time>]
+                [--by tenant,key,tool,day] [--format table|json|csv]
   usage prune --older-than <duration, e.g. 90d>
 ${credentialHelp}
 
 Scopes are comma separated patterns: math, notes:read, notes:*, *
 Times are ISO dates (2026-01-31, 2026-01-31T12:00:00Z) or durations back from now (24h, 30d).
---tool narrows --rate and --quota to one tool. Every limit that matches a call applies.`;
+With --rate or --quota, --tool narrows the limit to one tool; every limit that matches a call applies.`;
 
 const options = {
   scopes: { type: 'string' },
@@ -64,7 +75,7 @@ const groups = ['tenant', 'key', 'issuer', 'token'];
 const usageSubcommands = ['summary', 'prune'];
 
 const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent'];
-const summaryColumns: (keyof UsageSummaryRow)[] = ['calls', 'ok', 'errors', 'invalid', 'denied', 'unauthenticated', 'rateLimited', 'p50Ms', 'p95Ms', 'requestBytes', 'responseBytes'];
+const summaryColumns: (keyof UsageAggregate)[] = ['calls', 'ok', 'errors', 'denied', 'rateLimited', 'p50Ms', 'p95Ms', 'requestBytes', 'responseBytes'];
 const groupColumns = { tenant: 'tenant', key: 'keyId', tool: 'tool', day: 'day' } as const;
 
 const commands: Record<string, Command> = {
@@ -76,7 +87,7 @@ const commands: Record<string, Command> = {
   },
 
   'tenant list': async (db, _args, flags) => {
-    const tenants = await listTenants(db);
+    const { items: tenants } = await listTenants(db);
     if (flags.json) return JSON.stringify(tenants);
     return table(tenants.map((t) => ({ ...t, createdAt: t.createdAt.toISOString() })), ['slug', 'name', 'status', 'scopes', 'createdAt']);
   },
@@ -86,11 +97,8 @@ const commands: Record<string, Command> = {
     const status = flags.suspend ? 'suspended' : flags.resume ? 'active' : undefined;
     const limiting = flags.rate !== undefined || flags.quota !== undefined;
     if (flags.tool !== undefined && !limiting) throw new AppError('invalid', '--tool needs --rate or --quota');
-    if (flags.scopes === undefined && flags.name === undefined && status === undefined && !limiting) {
-      throw new AppError('invalid', 'Nothing to update: give --scopes, --name, --suspend, --resume, --rate or --quota');
-    }
     const lines: string[] = [];
-    if (flags.scopes !== undefined || flags.name !== undefined || status !== undefined) {
+    if (flags.scopes !== undefined || flags.name !== undefined || status !== undefined || !limiting) {
       const tenant = await updateTenant(db, need(slug, '<slug>'), { scopes: flags.scopes, name: flags.name, status });
       if (flags.json && !limiting) return JSON.stringify(tenant);
       lines.push(`Updated tenant ${tenant.slug}: ${tenant.status}, scopes ${tenant.scopes.join(',') || '(none)'}.`);
@@ -111,10 +119,10 @@ const commands: Record<string, Command> = {
     return table(rows, ['key', 'tool', 'rate', 'quota']);
   },
 
-  'key create': async (db, _args, flags) => {
+  'key create': async (db, _args, flags, config) => {
     const expiresInMs = flags['expires-in'] === undefined ? undefined : parseDuration(flags['expires-in']);
     const key = await createKey(db, { tenant: need(flags.tenant, '--tenant'), scopes: need(flags.scopes, '--scopes'), name: flags.name, expiresInMs });
-    if (flags.json) return JSON.stringify(key);
+    if (flags.json) return JSON.stringify({ ...key, snippets: connectionSnippets(publicUrl(config), key.key) });
     return [
       `Created key ${key.id} for tenant ${key.tenant} with scopes ${key.scopes.join(',')}${key.expiresAt ? `, expiring ${key.expiresAt}` : ''}.`,
       'Copy it now; it is not stored and cannot be shown again:',
@@ -124,7 +132,7 @@ const commands: Record<string, Command> = {
   },
 
   'key list': async (db, _args, flags) => {
-    const keys = await listKeys(db, need(flags.tenant, '--tenant'));
+    const { items: keys } = await listKeys(db, need(flags.tenant, '--tenant'));
     return flags.json ? JSON.stringify(keys) : table(keys, ['id', 'name', 'scopes', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt']);
   },
 
@@ -143,15 +151,15 @@ const commands: Record<string, Command> = {
     const format = flags.format ?? 'table';
     if (!['table', 'json', 'ndjson', 'csv'].includes(format)) throw new AppError('invalid', `Unknown format "${format}": use table, json, ndjson or csv`);
     const filter = usageFilter(flags);
-    if (format === 'table') return table(await listUsage(db, filter), usageColumns.slice(0, 9));
+    if (format === 'table') return table((await listUsage(db, { ...filter, limit: 100_000 })).items, usageColumns.slice(0, 9));
     return exportUsage(usagePages(db, filter), format as 'json' | 'ndjson' | 'csv');
   },
 
   'usage summary': async (db, _args, flags) => {
     const format = flags.format ?? 'table';
     if (!['table', 'json', 'csv'].includes(format)) throw new AppError('invalid', `Unknown format "${format}": use table, json or csv`);
-    const by = parseUsageGroups(flags.by ?? 'tenant,key,tool,day');
-    const rows = await summarizeUsage(db, { ...usageFilter(flags), by });
+    const by = usageGrouping(flags.by ?? 'tenant,key,tool,day');
+    const { items: rows } = await aggregateUsage(db, { ...usageFilter(flags), groupBy: by });
     if (format === 'json') return JSON.stringify(rows);
     const columns = [...by.map((g) => groupColumns[g]), ...summaryColumns];
     return format === 'csv' ? csv(rows, columns) : table(rows, columns);
@@ -170,7 +178,25 @@ function usageFilter(flags: Flags): UsageFilter {
   const since = flags.since === undefined ? undefined : parseSince(flags.since);
   const until = flags.until === undefined ? undefined : parseSince(flags.until);
   if (since && until && until <= since) throw new AppError('invalid', '--until must be later than --since');
-  return { tenant: flags.tenant, since, until };
+  return { tenant: flags.tenant, tool: flags.tool, since, until };
+}
+
+/** Parses `--by`, a comma list of tenant, key, tool and day. */
+function usageGrouping(input: string): UsageGrouping[] {
+  const groups = input.split(',').map((g) => g.trim());
+  const unknown = groups.filter((g) => !usageGroupings.includes(g as UsageGrouping));
+  if (unknown.length > 0) throw new AppError('invalid', `Invalid grouping "${input}": use a comma list of ${usageGroupings.join(', ')}`);
+  return groups as UsageGrouping[];
+}
+
+/** Every matching event, 5,000 per query, so an export of millions never holds them all in memory. */
+async function* usagePages(db: Database, filter: UsageFilter): AsyncGenerator<UsageRow[]> {
+  let cursor: string | undefined;
+  do {
+    const page = await listUsage(db, { ...filter, limit: 5_000, cursor });
+    if (page.items.length > 0) yield page.items;
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
 }
 
 /** Streams events page by page as a JSON array, NDJSON (one event per line) or CSV. */

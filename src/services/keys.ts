@@ -1,9 +1,11 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, or } from 'drizzle-orm';
+import { z } from 'zod';
 import { generateApiKey } from '../auth/api-key.ts';
 import { uncovered } from '../auth/scopes.ts';
 import type { Database } from '../db/database.ts';
 import { apiKeys } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { decodeCursor, fetchLimit, type Page, type PageRequest, pageOf } from './page.ts';
 import { getTenant, scopeList } from './tenants.ts';
 
 /** A key as operators see it: never its secret or digest. */
@@ -52,11 +54,23 @@ export async function createKey(
   return { key: generated.key, ...keyInfo(row!, tenant.slug) };
 }
 
-/** Lists a tenant's keys, newest last. */
-export async function listKeys(db: Database, tenantSlug: string): Promise<KeyInfo[]> {
+/** Lists a tenant's keys, newest last, a page at a time (all when no limit is given). */
+export async function listKeys(db: Database, tenantSlug: string, page: PageRequest = {}): Promise<Page<KeyInfo>> {
   const tenant = await getTenant(db, tenantSlug);
-  const rows = await db.select().from(apiKeys).where(eq(apiKeys.tenantId, tenant.id)).orderBy(asc(apiKeys.createdAt));
-  return rows.map((r) => keyInfo(r, tenant.slug));
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, z.tuple([z.number().int(), z.string()]));
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.tenantId, tenant.id),
+        after && or(gt(apiKeys.createdAt, new Date(after[0])), and(eq(apiKeys.createdAt, new Date(after[0])), gt(apiKeys.id, after[1]))),
+      ),
+    )
+    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+    .limit(fetchLimit(page.limit));
+  const { items, next } = pageOf(rows, page.limit, (r) => [r.createdAt.getTime(), r.id]);
+  return { items: items.map((r) => keyInfo(r, tenant.slug)), next };
 }
 
 /** Revokes a key by id. Revoking a revoked key is not an error. */

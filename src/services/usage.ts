@@ -1,11 +1,13 @@
-import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import { tenants, type UsageOutcome, usageBatches, usageEvents } from '../db/schema.ts';
-import { AppError } from '../errors.ts';
+import { decodeCursor, fetchLimit, type Page, type PageRequest, pageOf } from './page.ts';
 import { getTenant } from './tenants.ts';
 
 /** A usage event as reports show it. */
 export interface UsageRow {
+  id: number;
   at: string;
   tenant: string | null;
   keyId: string | null;
@@ -19,170 +21,142 @@ export interface UsageRow {
   userAgent: string | null;
 }
 
-/** Which events a report covers: one tenant or all, from `since` (inclusive) to `until` (exclusive). */
+/** Which usage events a report covers. `since` is inclusive, `until` exclusive. */
 export interface UsageFilter {
   tenant?: string;
+  keyId?: string;
+  tool?: string;
+  outcome?: UsageOutcome;
   since?: Date;
   until?: Date;
 }
 
-/** Lists usage events in time order, at most `limit` (default 100,000). */
-export async function listUsage(db: Database, filter: UsageFilter & { limit?: number }): Promise<UsageRow[]> {
-  const limit = filter.limit ?? 100_000;
-  const rows: UsageRow[] = [];
-  for await (const page of usagePages(db, filter, { pageSize: Math.min(limit, 5_000) })) {
-    rows.push(...page.slice(0, limit - rows.length));
-    if (rows.length >= limit) break;
-  }
-  return rows;
+/**
+ * Lists usage events in the order they were recorded, a page at a time (all when no limit is
+ * given). The cursor follows the write order, so a page read later never skips an event that a
+ * busy server wrote late.
+ */
+export async function listUsage(db: Database, filter: UsageFilter & PageRequest): Promise<Page<UsageRow>> {
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, z.tuple([z.number().int()]))[0];
+  const where = await usageWhere(db, filter);
+  const rows = await db
+    .select({
+      id: usageEvents.id,
+      at: usageEvents.at,
+      tenant: tenants.slug,
+      keyId: usageEvents.keyId,
+      subject: usageEvents.subject,
+      tool: usageEvents.tool,
+      outcome: usageEvents.outcome,
+      durationMs: usageEvents.durationMs,
+      requestBytes: usageEvents.requestBytes,
+      responseBytes: usageEvents.responseBytes,
+      protocolVersion: usageEvents.protocolVersion,
+      userAgent: usageEvents.userAgent,
+    })
+    .from(usageEvents)
+    .leftJoin(tenants, eq(usageEvents.tenantId, tenants.id))
+    .where(and(where, after === undefined ? undefined : gt(usageEvents.id, after)))
+    .orderBy(asc(usageEvents.id))
+    .limit(fetchLimit(filter.limit));
+  const { items, next } = pageOf(rows, filter.limit, (r) => [r.id]);
+  return { items: items.map((r) => ({ ...r, at: r.at.toISOString() })), next };
 }
+
+/** What usage can be grouped by: tenant slug, key id, tool name, and UTC day. */
+export const usageGroupings = ['tenant', 'key', 'tool', 'day'] as const;
+export type UsageGrouping = (typeof usageGroupings)[number];
 
 /**
- * Yields every matching event in time order, a page at a time, so an export of millions of events
- * never holds them all in memory. Pages are read by keyset on (at, id), which the indexes cover.
+ * Usage totals for one group. `calls` counts every event (tool calls and refused credentials);
+ * it splits into `ok`, `errors` (tool_error, invalid, error), `denied` (denied,
+ * unauthenticated) and `rateLimited`. Durations are nearest-rank percentiles over the group's events.
  */
-export async function* usagePages(db: Database, filter: UsageFilter, options: { pageSize?: number } = {}): AsyncGenerator<UsageRow[]> {
-  const pageSize = options.pageSize ?? 5_000;
-  const tenantId = await tenantIdOf(db, filter.tenant);
-  let after: { at: Date; id: number } | undefined;
-  for (;;) {
-    const rows = await db
-      .select({
-        id: usageEvents.id,
-        at: usageEvents.at,
-        tenant: tenants.slug,
-        keyId: usageEvents.keyId,
-        subject: usageEvents.subject,
-        tool: usageEvents.tool,
-        outcome: usageEvents.outcome,
-        durationMs: usageEvents.durationMs,
-        requestBytes: usageEvents.requestBytes,
-        responseBytes: usageEvents.responseBytes,
-        protocolVersion: usageEvents.protocolVersion,
-        userAgent: usageEvents.userAgent,
-      })
-      .from(usageEvents)
-      .leftJoin(tenants, eq(usageEvents.tenantId, tenants.id))
-      .where(
-        and(
-          ...rangeOf(tenantId, filter),
-          // (at, id) > after, written so that `at >= after.at` starts the index range.
-          after ? and(gte(usageEvents.at, after.at), or(gt(usageEvents.at, after.at), gt(usageEvents.id, after.id))) : undefined,
-        ),
-      )
-      .orderBy(asc(usageEvents.at), asc(usageEvents.id))
-      .limit(pageSize);
-    if (rows.length === 0) return;
-    const last = rows.at(-1)!;
-    after = { at: last.at, id: last.id };
-    yield rows.map(({ id: _id, ...r }) => ({ ...r, at: r.at.toISOString() }));
-    if (rows.length < pageSize) return;
-  }
-}
-
-/** What a usage summary can be grouped by. */
-export const usageGroups = ['tenant', 'key', 'tool', 'day'] as const;
-export type UsageGroup = (typeof usageGroups)[number];
-
-/** One group of a usage summary. Every event counts in `calls` and in exactly one outcome column. */
-export interface UsageSummaryRow {
+export interface UsageAggregate {
   tenant?: string | null;
   keyId?: string | null;
   tool?: string | null;
-  /** UTC day, YYYY-MM-DD. */
+  /** YYYY-MM-DD, UTC. */
   day?: string;
   calls: number;
   ok: number;
-  /** Tool failures: `tool_error` (the tool reported one) and `error` (it failed unexpectedly). */
   errors: number;
-  invalid: number;
   denied: number;
-  unauthenticated: number;
+  /** Calls refused by a rate limit or quota. */
   rateLimited: number;
-  /** Median and 95th percentile of durationMs (nearest rank). */
-  p50Ms: number;
-  p95Ms: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
   requestBytes: number;
   responseBytes: number;
 }
 
-const groupColumns: Record<UsageGroup, string> = { tenant: 'tenant_id', key: 'key_id', tool: 'tool', day: 'day' };
+const groupColumns: Record<UsageGrouping, { alias: string; field: 'tenant' | 'keyId' | 'tool' | 'day'; expr: SQL }> = {
+  tenant: { alias: 'g_tenant', field: 'tenant', expr: sql`${tenants.slug}` },
+  key: { alias: 'g_key', field: 'keyId', expr: sql`${usageEvents.keyId}` },
+  tool: { alias: 'g_tool', field: 'tool', expr: sql`${usageEvents.tool}` },
+  day: { alias: 'g_day', field: 'day', expr: sql`strftime('%Y-%m-%d', ${usageEvents.at} / 1000, 'unixepoch')` },
+};
 
-/** Parses a comma-separated `--by` list such as "tenant,day". */
-export function parseUsageGroups(input: string): UsageGroup[] {
-  const groups = input.split(',').map((g) => g.trim()).filter(Boolean);
-  const unknown = groups.filter((g) => !usageGroups.includes(g as UsageGroup));
-  if (unknown.length > 0 || groups.length === 0) {
-    throw new AppError('invalid', `Invalid grouping "${input}": use a comma list of ${usageGroups.join(', ')}`);
-  }
-  return usageGroups.filter((g) => groups.includes(g));
-}
-
-/** Aggregates events per group: counts by outcome, duration percentiles and bytes. */
-export async function summarizeUsage(db: Database, filter: UsageFilter & { by: readonly UsageGroup[] }): Promise<UsageSummaryRow[]> {
-  const tenantId = await tenantIdOf(db, filter.tenant);
-  const conditions = [
-    filter.since ? sql`at >= ${filter.since.getTime()}` : undefined,
-    filter.until ? sql`at < ${filter.until.getTime()}` : undefined,
-    tenantId ? sql`tenant_id = ${tenantId}` : undefined,
-  ].filter((c): c is SQL => c !== undefined);
-  const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
-  const columns = filter.by.map((g) => sql.raw(groupColumns[g]));
-  const list = sql.join(columns, sql`, `);
-  const partition = columns.length > 0 ? sql`partition by ${list}` : sql``;
-  const order = sql.join(filter.by.map((g) => sql.raw(g === 'tenant' ? 'tenant_slug' : groupColumns[g])), sql`, `);
-  const groupBy = columns.length > 0 ? sql`group by ${list} order by ${order}` : sql``;
-  const slug = filter.by.includes('tenant') ? sql`(select slug from tenants where id = tenant_id) as tenant_slug,` : sql``;
-  // SQLite has no percentile function. cume_dist() is the share of the group's events at most as
-  // slow as this one; the smallest duration whose share reaches p is the nearest-rank p-th percentile.
-  const rows = await db.all<Record<string, number | string | null>>(sql`
+/**
+ * Aggregates usage events per group (any of tenant, key, tool, day; none gives one total row),
+ * ordered by the groupings in the order given, a page at a time. Computed in one SQL query.
+ */
+export async function aggregateUsage(
+  db: Database,
+  filter: UsageFilter & PageRequest & { groupBy?: readonly UsageGrouping[] },
+): Promise<Page<UsageAggregate>> {
+  const offset = filter.cursor === undefined ? 0 : decodeCursor(filter.cursor, z.tuple([z.number().int().min(0)]))[0];
+  const where = await usageWhere(db, filter);
+  const groups = [...new Set(filter.groupBy ?? [])].map((g) => groupColumns[g]);
+  const aliases = groups.length > 0 ? sql.join(groups.map((g) => sql.raw(g.alias)), sql`, `) : undefined;
+  const clause = (keyword: string) => (aliases ? sql`${sql.raw(keyword)} ${aliases}` : sql``);
+  const selected = groups.map((g) => sql`${g.expr} as ${sql.raw(g.alias)}, `);
+  // Durations are first counted per group and value (a histogram, far fewer rows than events),
+  // then a running count over each group's histogram finds the nearest-rank percentiles.
+  const query = sql`
     with e as (
-      select tenant_id, key_id, tool, at / 86400000 as day, outcome, duration_ms, request_bytes, response_bytes
-      from usage_events ${where}
-    ), ranked as (
-      select *, cume_dist() over (${partition} order by duration_ms) as share from e
+      select ${sql.join(selected)}${usageEvents.outcome} as outcome, ${usageEvents.durationMs} as d,
+        ${usageEvents.requestBytes} as rq, ${usageEvents.responseBytes} as rs
+      from ${usageEvents} left join ${tenants} on ${usageEvents.tenantId} = ${tenants.id}
+      ${where ? sql`where ${where}` : sql``}
+    ), h as (
+      select ${aliases ? sql`${aliases}, ` : sql``}d, count(*) as c,
+        sum(outcome = 'ok') as ok,
+        sum(outcome in ('tool_error', 'invalid', 'error')) as errors,
+        sum(outcome in ('denied', 'unauthenticated')) as denied,
+        sum(outcome = 'rate_limited') as rate_limited,
+        sum(rq) as rq, sum(rs) as rs
+      from e group by ${aliases ? sql`${aliases}, ` : sql``}d
+    ), r as (
+      select *, sum(c) over (${clause('partition by')} order by d rows unbounded preceding) as below, sum(c) over (${clause('partition by')}) as n from h
     )
-    select ${columns.length > 0 ? sql`${list},` : sql``} ${slug}
-      count(*) as calls,
-      sum(outcome = 'ok') as ok,
-      sum(outcome in ('tool_error', 'error')) as errors,
-      sum(outcome = 'invalid') as invalid,
-      sum(outcome = 'denied') as denied,
-      sum(outcome = 'unauthenticated') as unauthenticated,
-      sum(outcome = 'rate_limited') as rate_limited,
-      min(case when share >= 0.5 then duration_ms end) as p50,
-      min(case when share >= 0.95 then duration_ms end) as p95,
-      sum(request_bytes) as request_bytes,
-      sum(response_bytes) as response_bytes
-    from ranked ${groupBy}`);
-  return rows
-    .filter((r) => Number(r.calls) > 0)
-    .map((r) => {
-      const row: UsageSummaryRow = {
-        calls: Number(r.calls),
-        ok: Number(r.ok),
-        errors: Number(r.errors),
-        invalid: Number(r.invalid),
-        denied: Number(r.denied),
-        unauthenticated: Number(r.unauthenticated),
-        rateLimited: Number(r.rate_limited),
-        p50Ms: Number(r.p50),
-        p95Ms: Number(r.p95),
-        requestBytes: Number(r.request_bytes),
-        responseBytes: Number(r.response_bytes),
-      };
-      const groups: Partial<UsageSummaryRow> = {};
-      if (filter.by.includes('tenant')) groups.tenant = (r.tenant_slug as string | null) ?? (r.tenant_id as string | null);
-      if (filter.by.includes('key')) groups.keyId = r.key_id as string | null;
-      if (filter.by.includes('tool')) groups.tool = r.tool as string | null;
-      if (filter.by.includes('day')) groups.day = new Date(Number(r.day) * 86_400_000).toISOString().slice(0, 10);
-      return { ...groups, ...row };
-    });
+    select ${aliases ? sql`${aliases}, ` : sql``}
+      coalesce(sum(c), 0) as calls, coalesce(sum(ok), 0) as ok, coalesce(sum(errors), 0) as errors, coalesce(sum(denied), 0) as denied, coalesce(sum(rate_limited), 0) as rate_limited,
+      min(case when below * 100 >= n * 50 then d end) as p50,
+      min(case when below * 100 >= n * 95 then d end) as p95,
+      coalesce(sum(rq), 0) as rq, coalesce(sum(rs), 0) as rs
+    from r
+    ${clause('group by')} ${clause('order by')}
+    limit ${fetchLimit(filter.limit)} offset ${offset}`;
+  const rows = await db.all<Record<string, string | number | null>>(query);
+  const aggregates = rows.map((row): UsageAggregate => ({
+    ...Object.fromEntries(groups.map((g) => [g.field, row[g.alias] ?? null])),
+    calls: Number(row.calls),
+    ok: Number(row.ok),
+    errors: Number(row.errors),
+    denied: Number(row.denied),
+    rateLimited: Number(row.rate_limited),
+    p50Ms: row.p50 === null ? null : Number(row.p50),
+    p95Ms: row.p95 === null ? null : Number(row.p95),
+    requestBytes: Number(row.rq),
+    responseBytes: Number(row.rs),
+  }));
+  return pageOf(aggregates, filter.limit, () => [offset + filter.limit!]);
 }
 
 /**
  * Deletes events (and the markers of written batches) older than `before`, in chunks, so the
- * server's own writes are never held up by one long transaction. Returns how many events went.
+ * servers' own writes are never held up by one long transaction. Returns how many events went.
  */
 export async function pruneUsage(db: Database, before: Date, options: { chunkSize?: number } = {}): Promise<number> {
   const chunkSize = options.chunkSize ?? 10_000;
@@ -199,14 +173,15 @@ export async function pruneUsage(db: Database, before: Date, options: { chunkSiz
   return deleted;
 }
 
-async function tenantIdOf(db: Database, slug: string | undefined): Promise<string | undefined> {
-  return slug === undefined ? undefined : (await getTenant(db, slug)).id;
-}
-
-function rangeOf(tenantId: string | undefined, filter: UsageFilter): (SQL | undefined)[] {
-  return [
-    tenantId ? eq(usageEvents.tenantId, tenantId) : undefined,
-    filter.since ? gte(usageEvents.at, filter.since) : undefined,
-    filter.until ? lt(usageEvents.at, filter.until) : undefined,
-  ];
+/** The WHERE clause for a usage filter; resolves the tenant slug (not_found when unknown). */
+async function usageWhere(db: Database, filter: UsageFilter): Promise<SQL | undefined> {
+  const tenantId = filter.tenant === undefined ? undefined : (await getTenant(db, filter.tenant)).id;
+  return and(
+    tenantId === undefined ? undefined : eq(usageEvents.tenantId, tenantId),
+    filter.keyId === undefined ? undefined : eq(usageEvents.keyId, filter.keyId),
+    filter.tool === undefined ? undefined : eq(usageEvents.tool, filter.tool),
+    filter.outcome === undefined ? undefined : eq(usageEvents.outcome, filter.outcome),
+    filter.since === undefined ? undefined : gte(usageEvents.at, filter.since),
+    filter.until === undefined ? undefined : lt(usageEvents.at, filter.until),
+  );
 }

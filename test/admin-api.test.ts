@@ -1,0 +1,341 @@
+import { createServer } from 'node:net';
+import { validate } from '@readme/openapi-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { parseConfig } from '../src/config.ts';
+import { usageEvents } from '../src/db/schema.ts';
+import { getTenant } from '../src/services/tenants.ts';
+import { AdminClient, eventually } from './helpers/admin.ts';
+import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { connectClient, postMcp, rpc } from './helpers/mcp.ts';
+import { type RunningServer, startServer } from './helpers/server.ts';
+
+const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
+
+let database: TempDatabase;
+let server: RunningServer;
+let admin: AdminClient;
+
+beforeAll(async () => {
+  database = await tempDatabase();
+  const port = await freePort();
+  server = await startServer({
+    DATABASE_URL: database.url,
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ADMIN_TOKEN,
+    KEY_CACHE_TTL_SECONDS: '0',
+    USAGE_FLUSH_INTERVAL_MS: '20',
+  });
+  admin = await AdminClient.connect(server.url, ADMIN_TOKEN);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  database?.dispose();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.once('error', reject);
+  });
+}
+
+function expectProblem(res: { status: number; headers: Headers; body: any }, status: number, type: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+  expect(res.body).toMatchObject({ type: `urn:tenant-mcp:problem:${type}`, status });
+  expect(typeof res.body.title).toBe('string');
+  expect(typeof res.body.detail).toBe('string');
+}
+
+async function mcpStatus(key: string): Promise<number> {
+  return (await postMcp(server.url, rpc('ping'), { Authorization: `Bearer ${key}` })).status;
+}
+
+describe('tenants', () => {
+  it('creates a tenant and answers 201 with it and its location', async () => {
+    const res = await admin.post('/tenants', { slug: 'acme', name: 'Acme Inc.', scopes: ['math', 'notes:*'] });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('Location')).toBe('/admin/tenants/acme');
+    expect(res.body).toMatchObject({ slug: 'acme', name: 'Acme Inc.', scopes: ['math', 'notes:*'], status: 'active' });
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+  });
+
+  it('refuses a second tenant with the same slug with 409', async () => {
+    expectProblem(await admin.post('/tenants', { slug: 'acme', scopes: ['math'] }), 409, 'conflict');
+  });
+
+  it('refuses malformed scope patterns with 400, from the same rule the CLI uses', async () => {
+    const res = await admin.post('/tenants', { slug: 'bad-scopes', scopes: ['Math!'] });
+    expectProblem(res, 400, 'invalid');
+    expect(res.body.detail).toContain('Invalid scope "Math!"');
+  });
+
+  it('gets a tenant by slug, and answers 404 for an unknown one', async () => {
+    const res = await admin.get('/tenants/acme');
+    expect(res.status).toBe(200);
+    expect(res.body.name).toBe('Acme Inc.');
+    expectProblem(await admin.get('/tenants/nobody'), 404, 'not-found');
+  });
+
+  it('lists tenants a page at a time with an opaque cursor', async () => {
+    for (const slug of ['t-1', 't-2', 't-3', 't-4']) expect((await admin.post('/tenants', { slug, scopes: ['math'] })).status).toBe(201);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await admin.get(`/tenants?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((t: { slug: string }) => t.slug));
+      cursor = res.body.next;
+    } while (cursor);
+    expect(seen).toEqual(['acme', 't-1', 't-2', 't-3', 't-4']);
+  });
+
+  it('changes name and scopes, and only what is given', async () => {
+    const res = await admin.patch('/tenants/t-1', { scopes: ['math', 'notes:read'] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ slug: 't-1', name: 't-1', scopes: ['math', 'notes:read'], status: 'active' });
+    expect((await admin.patch('/tenants/t-1', { name: 'Tee One' })).body).toMatchObject({ name: 'Tee One', scopes: ['math', 'notes:read'] });
+  });
+
+  it("suspends a tenant, which refuses its keys on /mcp, and resumes it", async () => {
+    const key = (await admin.post('/tenants/t-2/keys', { scopes: ['math'] })).body.key;
+    expect(await mcpStatus(key)).toBe(200);
+    expect((await admin.patch('/tenants/t-2', { status: 'suspended' })).body.status).toBe('suspended');
+    expect(await mcpStatus(key)).toBe(401);
+    const suspended = await admin.get('/tenants?status=suspended');
+    expect(suspended.body.items.map((t: { slug: string }) => t.slug)).toEqual(['t-2']);
+    expect((await admin.patch('/tenants/t-2', { status: 'active' })).body.status).toBe('active');
+    expect(await mcpStatus(key)).toBe(200);
+  });
+
+  it('refuses an update with nothing to change, or of an unknown tenant', async () => {
+    expectProblem(await admin.patch('/tenants/t-1', {}), 400, 'invalid');
+    expectProblem(await admin.patch('/tenants/nobody', { name: 'x' }), 404, 'not-found');
+  });
+});
+
+describe('keys', () => {
+  let created: any;
+
+  it('creates a key, shows its secret once, with snippets for PUBLIC_URL', async () => {
+    const res = await admin.post('/tenants/acme/keys', { scopes: ['math'], name: 'laptop', expiresIn: '30d' });
+    expect(res.status).toBe(201);
+    created = res.body;
+    expect(created).toMatchObject({ tenant: 'acme', name: 'laptop', scopes: ['math'], revokedAt: null });
+    expect(created.key).toMatch(new RegExp(`^tmcp_${created.id}_`));
+    expect(Date.parse(created.expiresAt) - Date.parse(created.createdAt)).toBe(30 * 86_400_000);
+    const url = `${server.url}/mcp`;
+    expect(created.snippets.url).toBe(url);
+    expect(created.snippets.claudeDesktop.config.mcpServers['tenant-mcp'].env).toEqual({ AUTH_HEADER: `Bearer ${created.key}` });
+    expect(created.snippets.vscode.config.servers['tenant-mcp']).toEqual({ type: 'http', url, headers: { Authorization: `Bearer ${created.key}` } });
+    expect(created.snippets.inspector).toContain(`--cli ${url} --transport http --header "Authorization: Bearer ${created.key}"`);
+  });
+
+  it("connects the official MCP client with the Cursor snippet's url and headers as given", async () => {
+    const { url, headers } = created.snippets.cursor.config.mcpServers['tenant-mcp'];
+    const client = await connectClient(new URL(url).origin, headers);
+    const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 40 } });
+    expect(result.content).toEqual([{ type: 'text', text: '42' }]);
+    await client.close();
+  });
+
+  it('lists keys without their secret or digest, a page at a time', async () => {
+    await admin.post('/tenants/acme/keys', { scopes: ['notes:read'] });
+    const first = await admin.get('/tenants/acme/keys?limit=1');
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.next).toEqual(expect.any(String));
+    const second = await admin.get(`/tenants/acme/keys?limit=1&cursor=${encodeURIComponent(first.body.next)}`);
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.next).toBeNull();
+    const all = [...first.body.items, ...second.body.items];
+    expect(all.map((k) => k.name)).toEqual(['laptop', 'default']);
+    const text = JSON.stringify(all);
+    expect(text).not.toContain(created.key.split('_')[2]);
+    expect(text).not.toMatch(/secret|hash|"key"/i);
+  });
+
+  it("refuses scopes outside the tenant's, a bad lifetime, and an unknown tenant", async () => {
+    const outside = await admin.post('/tenants/acme/keys', { scopes: ['admin:*'] });
+    expectProblem(outside, 400, 'invalid');
+    expect(outside.body.detail).toContain('is not allowed for tenant "acme"');
+    expectProblem(await admin.post('/tenants/acme/keys', { scopes: ['math'], expiresIn: 'forever' }), 400, 'invalid');
+    expectProblem(await admin.post('/tenants/nobody/keys', { scopes: ['math'] }), 404, 'not-found');
+    expectProblem(await admin.get('/tenants/nobody/keys'), 404, 'not-found');
+  });
+
+  it('revokes a key, which /mcp then refuses; revoking again is not an error', async () => {
+    expect(await mcpStatus(created.key)).toBe(200);
+    const res = await admin.post(`/keys/${created.id}/revoke`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: created.id, revokedAt: expect.any(String) });
+    expect(await mcpStatus(created.key)).toBe(401);
+    expect((await admin.post(`/keys/${created.id}/revoke`)).body.revokedAt).toBe(res.body.revokedAt);
+    expectProblem(await admin.post('/keys/nosuchkey/revoke'), 404, 'not-found');
+  });
+});
+
+describe('usage', () => {
+  let key: string;
+  let keyId: string;
+
+  beforeAll(async () => {
+    await admin.post('/tenants', { slug: 'metered', scopes: ['math'] });
+    const res = await admin.post('/tenants/metered/keys', { scopes: ['math'] });
+    key = res.body.key;
+    keyId = res.body.id;
+  });
+
+  it('lists the events of real tool calls, filtered, a page at a time', async () => {
+    const client = await connectClient(server.url, { Authorization: `Bearer ${key}` });
+    for (let i = 0; i < 3; i++) await client.callTool({ name: 'add', arguments: { a: i, b: 1 } });
+    await expect(client.callTool({ name: 'note_get', arguments: { key: 'x' } })).rejects.toThrow(/Unknown tool/); // not granted: denied
+    await client.close();
+
+    const all = await eventually(() => admin.get('/usage/events?tenant=metered'), (r) => r.body.items.length === 4, 'four usage events');
+    expect(all.body.items.map((e: { tool: string; outcome: string }) => `${e.tool}:${e.outcome}`)).toEqual(['add:ok', 'add:ok', 'add:ok', 'note_get:denied']);
+    expect(all.body.items[0]).toMatchObject({ tenant: 'metered', keyId, subject: null });
+
+    const denied = await admin.get('/usage/events?tenant=metered&outcome=denied');
+    expect(denied.body.items).toHaveLength(1);
+    expect((await admin.get(`/usage/events?keyId=${keyId}&tool=add`)).body.items).toHaveLength(3);
+
+    const page1 = await admin.get('/usage/events?tenant=metered&limit=3');
+    const page2 = await admin.get(`/usage/events?tenant=metered&limit=3&cursor=${encodeURIComponent(page1.body.next)}`);
+    expect([...page1.body.items, ...page2.body.items]).toEqual(all.body.items);
+    expect(page2.body.next).toBeNull();
+    expect((await admin.get('/usage/events?tenant=metered&since=2000-01-01&until=2000-01-02')).body.items).toEqual([]);
+  });
+
+  it('aggregates per tenant, key, tool and day: calls, errors, denied, percentiles and bytes', async () => {
+    await admin.post('/tenants', { slug: 'billing', scopes: ['math'] });
+    const tenantId = (await getTenant(database.db, 'billing')).id;
+    const day1 = Date.UTC(2026, 0, 10, 8);
+    const day2 = Date.UTC(2026, 0, 11, 8);
+    const event = (at: number, tool: string, outcome: 'ok' | 'tool_error' | 'denied' | 'unauthenticated', durationMs: number) =>
+      ({ at: new Date(at), tenantId, keyId: 'k1', tool, outcome, durationMs, requestBytes: 100, responseBytes: 1000 }) as const;
+    await database.db.insert(usageEvents).values([
+      ...Array.from({ length: 20 }, (_, i) => event(day1 + i, 'add', i === 0 ? 'tool_error' : 'ok', (i + 1) * 10)),
+      event(day1, 'multiply', 'denied', 5),
+      event(day2, 'add', 'ok', 7),
+      event(day2, 'add', 'unauthenticated', 0),
+    ]);
+
+    const res = await admin.get('/usage/aggregates?tenant=billing&groupBy=day,tool');
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual([
+      { day: '2026-01-10', tool: 'add', calls: 20, ok: 19, errors: 1, denied: 0, p50Ms: 100, p95Ms: 190, requestBytes: 2000, responseBytes: 20000 },
+      { day: '2026-01-10', tool: 'multiply', calls: 1, ok: 0, errors: 0, denied: 1, p50Ms: 5, p95Ms: 5, requestBytes: 100, responseBytes: 1000 },
+      { day: '2026-01-11', tool: 'add', calls: 2, ok: 1, errors: 0, denied: 1, p50Ms: 0, p95Ms: 7, requestBytes: 200, responseBytes: 2000 },
+    ]);
+
+    const total = await admin.get('/usage/aggregates?tenant=billing&since=2026-01-11&until=2026-01-12');
+    expect(total.body.items).toEqual([{ calls: 2, ok: 1, errors: 0, denied: 1, p50Ms: 0, p95Ms: 7, requestBytes: 200, responseBytes: 2000 }]);
+
+    const none = await admin.get('/usage/aggregates?tenant=t-3');
+    expect(none.body.items).toEqual([{ calls: 0, ok: 0, errors: 0, denied: 0, p50Ms: null, p95Ms: null, requestBytes: 0, responseBytes: 0 }]);
+    expect((await admin.get('/usage/aggregates?tenant=t-3&groupBy=day')).body.items).toEqual([]);
+
+    const perTenant = await admin.get('/usage/aggregates?groupBy=tenant,key&tool=multiply');
+    expect(perTenant.body.items).toEqual([expect.objectContaining({ tenant: 'billing', keyId: 'k1', calls: 1, denied: 1 })]);
+
+    const page1 = await admin.get('/usage/aggregates?tenant=billing&groupBy=day,tool&limit=2');
+    expect(page1.body.items).toEqual(res.body.items.slice(0, 2));
+    const page2 = await admin.get(`/usage/aggregates?tenant=billing&groupBy=day,tool&limit=2&cursor=${encodeURIComponent(page1.body.next)}`);
+    expect(page2.body).toEqual({ items: res.body.items.slice(2), next: null });
+  });
+
+  it('refuses bad filters with 400 and an unknown tenant with 404', async () => {
+    expectProblem(await admin.get('/usage/aggregates?groupBy=tenant,planet'), 400, 'invalid');
+    expectProblem(await admin.get('/usage/events?since=yesterday'), 400, 'invalid');
+    expectProblem(await admin.get('/usage/events?outcome=great'), 400, 'invalid');
+    expectProblem(await admin.get('/usage/events?tenant=nobody'), 404, 'not-found');
+  });
+});
+
+describe('validation and errors', () => {
+  it('lists every validation issue with where it is', async () => {
+    const res = await admin.post('/tenants', { slug: 'Not A Slug', scopes: 'math', plan: 'gold' });
+    expectProblem(res, 400, 'invalid');
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        { in: 'body', pointer: '/slug', detail: expect.any(String) },
+        { in: 'body', pointer: '/scopes', detail: expect.any(String) },
+        { in: 'body', pointer: '', detail: expect.stringContaining('plan') },
+      ]),
+    );
+  });
+
+  it('validates query and path parameters too', async () => {
+    const limit = await admin.get('/tenants?limit=5000');
+    expectProblem(limit, 400, 'invalid');
+    expect(limit.body.errors).toEqual([{ in: 'query', pointer: '/limit', detail: expect.any(String) }]);
+    const slug = await admin.get('/tenants/UPPER');
+    expectProblem(slug, 400, 'invalid');
+    expect(slug.body.errors[0]).toMatchObject({ in: 'path', pointer: '/slug' });
+  });
+
+  it('refuses a tampered cursor', async () => {
+    expectProblem(await admin.get('/tenants?cursor=bm90LWEtY3Vyc29y'), 400, 'invalid');
+    expectProblem(await admin.get('/usage/events?cursor=%%%'), 400, 'invalid');
+  });
+
+  it('answers malformed JSON, a missing body, a wrong media type and an oversized body with problems', async () => {
+    expectProblem(await admin.post('/tenants', '{"slug":'), 400, 'invalid');
+    expectProblem(await admin.request('POST', '/tenants'), 400, 'invalid');
+    expectProblem(await admin.request('POST', '/tenants', { body: 'slug=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported-media-type');
+    expectProblem(await admin.post('/tenants', { slug: 'big', scopes: ['math'], name: 'x'.repeat(70_000) }), 413, 'too-large');
+  });
+
+  it('answers an unknown admin path with a 404 problem', async () => {
+    expectProblem(await admin.get('/planets'), 404, 'not-found');
+    expectProblem(await admin.request('DELETE', '/tenants/acme'), 404, 'not-found');
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(admin.document).toMatchObject({ openapi: '3.1.0', servers: [{ url: `${server.url}/admin` }] });
+    const result = await validate(structuredClone(admin.document) as never);
+    expect(result.valid, JSON.stringify(result)).toBe(true);
+  });
+
+  it('documents exactly the routes the admin app serves', async () => {
+    const { app } = createApp({ db: database.db, config: parseConfig({ ADMIN_TOKEN }) });
+    const served = app.routes
+      .filter((r) => r.path.startsWith('/admin/') && r.method !== 'ALL' && !['/admin/openapi.json', '/admin/reference'].includes(r.path))
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/^\/admin/, '').replace(/:(\w+)/g, '{$1}')}`);
+    const documented = Object.entries(admin.document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
+    expect(new Set(served)).toEqual(new Set(documented));
+  });
+
+  it('needs the admin credential for every documented operation', async () => {
+    const anonymous = await AdminClient.connect(server.url);
+    for (const [path, item] of Object.entries(anonymous.document.paths)) {
+      for (const method of Object.keys(item)) {
+        const res = await anonymous.request(method.toUpperCase(), path.replace(/\{\w+\}/g, 'x'));
+        expect(res.status, `${method} ${path}`).toBe(401);
+      }
+    }
+  });
+
+  it('is rendered as a self-contained reference page listing every operation', async () => {
+    const res = await fetch(`${server.url}/admin/reference`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Security-Policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|src=|@import|url\(/i);
+    for (const path of Object.keys(admin.document.paths)) expect(html).toContain(`<code>${path}</code>`);
+  });
+
+  it('was followed by every documented operation with documented answers in this suite', () => {
+    const documented = Object.entries(admin.document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
+    expect([...admin.exercised].sort()).toEqual(documented.sort());
+  });
+});
