@@ -4,7 +4,10 @@ import { parseConfig } from '../config.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
 
 const config = parseConfig(process.env);
-const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
+const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN, {
+  syncUrl: config.DATABASE_SYNC_URL,
+  syncIntervalSeconds: config.DATABASE_SYNC_INTERVAL_SECONDS,
+});
 await migrateDatabase(database.db);
 const tenantMcp = createApp({ db: database.db, config });
 
