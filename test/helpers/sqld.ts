@@ -38,6 +38,8 @@ export interface SqldOptions {
 export interface Sqld {
   /** http://127.0.0.1:PORT, for @libsql/client (Node or web) and as a DATABASE_URL. */
   url: string;
+  /** The same server as a Turso-style libsql:// URL (`?tls=0`: sqld here speaks plain HTTP). */
+  libsqlUrl: string;
   /** http://127.0.0.1:PORT of the gRPC listener, when `grpc` was asked for. */
   grpcUrl?: string;
   /** The folder holding the database. */
@@ -79,6 +81,7 @@ export async function startSqld(options: SqldOptions = {}): Promise<Sqld> {
 
   return {
     url,
+    libsqlUrl: `libsql://127.0.0.1:${httpPort}?tls=0`,
     grpcUrl: grpcPort === undefined ? undefined : `http://127.0.0.1:${grpcPort}`,
     dir,
     get pid() {

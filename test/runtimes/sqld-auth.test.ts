@@ -22,7 +22,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-jwt-'));
   const auth = await makeSqldAuth(join(dir, 'pub.pem'));
   sqld = await startSqld({ authJwtKeyFile: join(dir, 'pub.pem') });
-  env = { DATABASE_URL: sqld.url, DATABASE_AUTH_TOKEN: await auth.token('rw') };
+  env = { DATABASE_URL: sqld.libsqlUrl, DATABASE_AUTH_TOKEN: await auth.token('rw') };
 });
 
 afterAll(async () => {
@@ -32,9 +32,9 @@ afterAll(async () => {
 
 describe('sqld with JWT auth', () => {
   it('refuses the CLI without DATABASE_AUTH_TOKEN, in one line', async () => {
-    const { code, stderr } = await runCli(['migrate'], { DATABASE_URL: sqld.url });
+    const { code, stderr } = await runCli(['migrate'], { DATABASE_URL: sqld.libsqlUrl });
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tenant-mcp: Cannot open database http:\/\/127\.0\.0\.1:\d+: .*(401|Unauthorized)/i)]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tenant-mcp: Cannot open database libsql:\/\/127\.0\.0\.1:\d+: .*(401|Unauthorized)/i)]);
   });
 
   it('lets the CLI migrate with DATABASE_AUTH_TOKEN, and the server use the token', async () => {
@@ -58,6 +58,6 @@ describe('sqld with JWT auth', () => {
   });
 
   it('stops the Node server at start without DATABASE_AUTH_TOKEN, saying why', async () => {
-    await expect(nodeTarget({ DATABASE_URL: sqld.url })).rejects.toThrow(/exited with 1[\s\S]*Cannot open database http:\/\/127\.0\.0\.1:\d+/);
+    await expect(nodeTarget({ DATABASE_URL: sqld.libsqlUrl })).rejects.toThrow(/exited with 1[\s\S]*Cannot open database libsql:\/\/127\.0\.0\.1:\d+:/);
   });
 });

@@ -14,7 +14,7 @@ describeBehaviour('Cloudflare Worker (workerd via wrangler) with sqld and an aut
   const auth = await makeSqldAuth(join(dir, 'pub.pem'));
   const token = await auth.token('rw');
   const database = await sqldDatabase({ authJwtKeyFile: join(dir, 'pub.pem'), authToken: token });
-  const target = await workerTarget({ DATABASE_URL: database.sqld.url, DATABASE_AUTH_TOKEN: token }, { secrets: ['DATABASE_AUTH_TOKEN'] });
+  const target = await workerTarget({ DATABASE_URL: database.sqld.libsqlUrl, DATABASE_AUTH_TOKEN: token }, { secrets: ['DATABASE_AUTH_TOKEN'] });
   return {
     target,
     db: database.db,
