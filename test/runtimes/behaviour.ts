@@ -111,5 +111,13 @@ export function describeBehaviour(name: string, setup: () => Promise<BehaviourSu
         .poll(async () => (await listUsage(subject.db, { tenant: 'alice-co' })).filter((r) => r.tool === 'multiply'), { timeout: 15_000, interval: 200 })
         .toEqual([expect.objectContaining({ keyId: keys.narrowId, outcome: 'ok' })]);
     });
+
+    it('writes one usage row per call when calls arrive together', async () => {
+      const calls = [1, 2, 3, 4, 5].map((id) => postMcp(url, rpc('tools/call', { name: 'whoami', arguments: {} }, id), { Authorization: `Bearer ${keys.full}` }));
+      expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      await expect
+        .poll(async () => (await listUsage(subject.db, { tenant: 'alice-co' })).filter((r) => r.tool === 'whoami').map((r) => r.outcome), { timeout: 15_000, interval: 200 })
+        .toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    });
   });
 }

@@ -52,6 +52,12 @@ describe('Node server with an embedded replica (DATABASE_SYNC_URL)', () => {
     await expect.poll(status, { timeout: 10_000, interval: 250 }).toBe(401); // sync interval + key cache TTL
   });
 
+  it('refuses DATABASE_SYNC_URL unless DATABASE_URL is a file for the replica', async () => {
+    await expect(openDatabase(primary.url, undefined, { syncUrl: primary.url })).rejects.toThrow(
+      /^Cannot open database http:\/\/127\.0\.0\.1:\d+: DATABASE_SYNC_URL needs DATABASE_URL to be the file: path of the local replica$/,
+    );
+  });
+
   it('writes notes and usage to the primary, and reads its own writes at once', async () => {
     const key = await createKey(primaryDb.db, { tenant: 'acme', scopes: 'notes:*' });
     const status = async () => (await postMcp(server.url, rpc('tools/list'), { Authorization: `Bearer ${key.key}` })).status;
