@@ -10,6 +10,10 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   DATABASE_URL: z.string().min(1).default('file:./data/tenant-mcp.db'),
   DATABASE_AUTH_TOKEN: z.string().optional(),
+  /** Node only: keeps the `file:` DATABASE_URL as an embedded replica of this libSQL server (reads local, writes sent there). */
+  DATABASE_SYNC_URL: z.string().min(1).optional(),
+  /** How often an embedded replica pulls changes made elsewhere (other servers, the CLI) from DATABASE_SYNC_URL. */
+  DATABASE_SYNC_INTERVAL_SECONDS: z.coerce.number().int().positive().default(5),
   /** The URL clients use to reach this server; its origin is always an allowed Origin. */
   PUBLIC_URL: z.url().optional(),
   /** Extra browser origins allowed to call /mcp (comma list). Others get 403. */

@@ -92,6 +92,7 @@ export class UsageRecorder {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.#next = { promise, resolve };
+      clearTimeout(this.#timer);
       this.#timer = setTimeout(() => void this.flush(), this.#options.flushIntervalMs);
     }
     return this.#next;
@@ -105,7 +106,9 @@ export class UsageRecorder {
     try {
       while (this.#pending.length > 0 || this.#keysUsed.size > 0) {
         if (!(await this.#writeBatch())) {
-          this.#scheduled(); // retry on the next tick of the interval
+          // Retry on the next tick of the interval, or with the next event's batch: a Worker cancels
+          // this timer when the request that set it ends, so later events must not wait on it.
+          this.#timer = setTimeout(() => void this.flush(), this.#options.flushIntervalMs);
           break;
         }
       }
