@@ -141,7 +141,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     }),
   );
 
-  app.route('/admin', createAdminApp({ db, config, log, version: VERSION }));
+  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

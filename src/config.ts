@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jwksUriProblem } from './auth/remote-jwks.ts';
 
 const list = z
   .string()
@@ -10,6 +11,10 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   DATABASE_URL: z.string().min(1).default('file:./data/tenant-mcp.db'),
   DATABASE_AUTH_TOKEN: z.string().optional(),
+  /** Node only: keeps the `file:` DATABASE_URL as an embedded replica of this libSQL server (reads local, writes sent there). */
+  DATABASE_SYNC_URL: z.string().min(1).optional(),
+  /** How often an embedded replica pulls changes made elsewhere (other servers, the CLI) from DATABASE_SYNC_URL. */
+  DATABASE_SYNC_INTERVAL_SECONDS: z.coerce.number().int().positive().default(5),
   /** The URL clients use to reach this server; its origin is always an allowed Origin. */
   PUBLIC_URL: z.url().optional(),
   /** Extra browser origins allowed to call /mcp (comma list). Others get 403. */
@@ -45,6 +50,29 @@ export const configSchema = z.object({
     .regex(/^\S+$/, 'must not contain spaces')
     .refine((token) => !token.startsWith('tmcp_'), 'must not look like a tenant API key (tmcp_...)')
     .optional(),
+  /** With ADMIN_JWT_JWKS_URI, turns on admin JWTs: the exact `iss` of the tokens the admin API accepts. */
+  ADMIN_JWT_ISSUER: z.string().min(1).max(512).regex(/^\S+$/, 'must not contain spaces').optional(),
+  /** Where the admin issuer's public keys are fetched from. */
+  ADMIN_JWT_JWKS_URI: z
+    .url()
+    .check((ctx) => {
+      const problem = jwksUriProblem(new URL(ctx.value));
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    })
+    .optional(),
+  /** The `aud` admin JWTs must carry; default PUBLIC_URL + /admin. */
+  ADMIN_JWT_AUDIENCE: z.string().min(1).max(512).optional(),
+}).superRefine((config, ctx) => {
+  if ((config.ADMIN_JWT_ISSUER === undefined) !== (config.ADMIN_JWT_JWKS_URI === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: 'set ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI together' });
+  }
+  if (config.ADMIN_JWT_AUDIENCE !== undefined && config.ADMIN_JWT_ISSUER === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_AUDIENCE'], message: 'only meaningful with ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI' });
+  }
+  // The server's own tokens are tenant tokens: their issuer can never be the admin's.
+  if (config.ADMIN_JWT_ISSUER !== undefined && config.ADMIN_JWT_ISSUER === publicUrl(config)) {
+    ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: "must not be this server's own issuer (PUBLIC_URL), whose tokens are tenant tokens" });
+  }
 });
 
 /** The parsed configuration. */
@@ -60,7 +88,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** The server's public origin, derived from PUBLIC_URL or HOST and PORT. */
-export function publicUrl(config: Config): string {
+export function publicUrl(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>): string {
   return (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');
 }
 

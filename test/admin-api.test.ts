@@ -1,5 +1,7 @@
+import { parseApiKey } from '../src/auth/api-key.ts';
 import { createServer } from 'node:net';
 import { validate } from '@readme/openapi-parser';
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
@@ -7,6 +9,7 @@ import { usageEvents } from '../src/db/schema.ts';
 import { getTenant } from '../src/services/tenants.ts';
 import { AdminClient, eventually } from './helpers/admin.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { epochSeconds, generateTestKey, signToken } from './helpers/identity-provider.ts';
 import { connectClient, postMcp, rpc } from './helpers/mcp.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 
@@ -19,7 +22,9 @@ let admin: AdminClient;
 beforeAll(async () => {
   database = await tempDatabase();
   const port = await freePort();
+  const signingKey = await generateKeyPair('EdDSA', { extractable: true });
   server = await startServer({
+    TOKEN_SIGNING_KEY: await exportPKCS8(signingKey.privateKey),
     DATABASE_URL: database.url,
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -157,7 +162,7 @@ describe('keys', () => {
     const all = [...first.body.items, ...second.body.items];
     expect(all.map((k) => k.name)).toEqual(['laptop', 'default']);
     const text = JSON.stringify(all);
-    expect(text).not.toContain(created.key.split('_')[2]);
+    expect(text).not.toContain(parseApiKey(created.key)!.secret);
     expect(text).not.toMatch(/secret|hash|"key"/i);
   });
 
@@ -178,6 +183,135 @@ describe('keys', () => {
     expect(await mcpStatus(created.key)).toBe(401);
     expect((await admin.post(`/keys/${created.id}/revoke`)).body.revokedAt).toBe(res.body.revokedAt);
     expectProblem(await admin.post('/keys/nosuchkey/revoke'), 404, 'not-found');
+  });
+});
+
+describe('trusted issuers', () => {
+  const IDP = 'https://login.idp.test/';
+
+  beforeAll(async () => {
+    for (const slug of ['idp-co', 'org-a', 'org-b']) expect((await admin.post('/tenants', { slug, scopes: ['math', 'notes:*'] })).status).toBe(201);
+  });
+
+  it("registers an inline public JWK whose tokens then work on /mcp, and removing it refuses them", async () => {
+    const key = await generateTestKey('ES256', 'idp-1');
+    const res = await admin.post('/tenants/idp-co/issuers', { issuer: IDP, jwk: key.publicJwk, algorithms: ['ES256'] });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ tenant: 'idp-co', issuer: IDP, jwksUri: null, inlineKeys: 1, audience: null, algorithms: ['ES256'], scopeClaim: 'scope', tenantClaim: null });
+    expect(res.body.id).toMatch(/^iss_/);
+
+    const token = await signToken(key, { iss: IDP, aud: `${server.url}/mcp`, sub: 'alice', scope: 'math', iat: epochSeconds(), exp: epochSeconds(300) });
+    const client = await connectClient(server.url, { Authorization: `Bearer ${token}` });
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['add', 'multiply', 'whoami']);
+    await client.close();
+
+    const removed = await admin.request('DELETE', `/tenants/idp-co/issuers/${res.body.id}`);
+    expect(removed.status).toBe(200);
+    expect(removed.body).toEqual(res.body);
+    expect(await mcpStatus(token)).toBe(401); // KEY_CACHE_TTL_SECONDS is 0 here
+  });
+
+  it('registers a JWKS URI or a PEM public key, and lists them oldest first in one page', async () => {
+    const byUri = await admin.post('/tenants/idp-co/issuers', { issuer: 'https://acme.auth0.test/', jwksUri: 'https://acme.auth0.test/.well-known/jwks.json', audience: 'api://tenant-mcp', scopeClaim: 'permissions' });
+    expect(byUri.status).toBe(201);
+    expect(byUri.body).toMatchObject({ jwksUri: 'https://acme.auth0.test/.well-known/jwks.json', inlineKeys: 0, audience: 'api://tenant-mcp', scopeClaim: 'permissions' });
+    const { publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const byPem = await admin.post('/tenants/idp-co/issuers', { issuer: 'https://keys.globex.test', jwk: await exportSPKI(publicKey) });
+    expect(byPem.status).toBe(201);
+    expect(byPem.body).toMatchObject({ inlineKeys: 1, jwksUri: null });
+
+    const list = await admin.get('/tenants/idp-co/issuers');
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual({ items: [byUri.body, byPem.body], next: null });
+    expect((await admin.get('/tenants/org-a/issuers')).body).toEqual({ items: [], next: null });
+  });
+
+  it('lets tenants share an issuer only by distinct values of one tenant claim (409 otherwise)', async () => {
+    const key = await generateTestKey('EdDSA', 'shared');
+    const shared = { issuer: 'https://shared.idp.test', jwk: { keys: [key.publicJwk] }, tenantClaim: 'org_id' };
+    expect((await admin.post('/tenants/org-a/issuers', { ...shared, tenantClaimValue: 'a' })).status).toBe(201);
+    expect((await admin.post('/tenants/org-b/issuers', { ...shared, tenantClaimValue: 'b' })).status).toBe(201);
+    const taken = await admin.post('/tenants/idp-co/issuers', { ...shared, tenantClaimValue: 'a' });
+    expectProblem(taken, 409, 'conflict');
+    expect(taken.body.detail).toContain('Tenant "org-a" already trusts issuer');
+    expectProblem(await admin.post('/tenants/org-a/issuers', { ...shared, tenantClaimValue: 'z' }), 409, 'conflict');
+    expectProblem(await admin.post('/tenants/idp-co/issuers', { issuer: shared.issuer, jwk: shared.jwk }), 409, 'conflict');
+  });
+
+  it("answers 404 for an unknown tenant or issuer, and for another tenant's issuer", async () => {
+    const [ofA] = (await admin.get('/tenants/org-a/issuers')).body.items;
+    expectProblem(await admin.request('DELETE', `/tenants/org-b/issuers/${ofA.id}`), 404, 'not-found');
+    expect((await admin.get('/tenants/org-a/issuers')).body.items).toHaveLength(1);
+    expectProblem(await admin.request('DELETE', '/tenants/org-a/issuers/iss_nosuchissuer'), 404, 'not-found');
+    expectProblem(await admin.get('/tenants/nobody/issuers'), 404, 'not-found');
+    expectProblem(await admin.post('/tenants/nobody/issuers', { issuer: IDP, jwksUri: 'https://x.test/jwks' }), 404, 'not-found');
+  });
+
+  it('refuses, with the same rules as the CLI, what the issuer service refuses', async () => {
+    const key = await generateTestKey('ES256', 'k');
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const cases: [unknown, RegExp][] = [
+      [{ issuer: IDP }, /Give either a JWKS URI or a public key/],
+      [{ issuer: IDP, jwksUri: 'https://x.test/jwks', jwk: key.publicJwk }, /Give either a JWKS URI or a public key/],
+      [{ issuer: IDP, jwksUri: 'http://idp.example.com/jwks' }, /use https:\/\//],
+      [{ issuer: IDP, jwk: await exportPKCS8(privateKey) }, /is a private key/],
+      [{ issuer: IDP, jwk: { ...key.publicJwk, d: 'secret' } }, /private or secret key material/],
+      [{ issuer: IDP, jwk: key.publicJwk, algorithms: ['HS256'] }, /Algorithm HS256 is not allowed/],
+      [{ issuer: server.url, jwk: key.publicJwk }, /this server's own \(PUBLIC_URL\)/],
+      [{ issuer: IDP, jwk: key.publicJwk, tenantClaim: 'org_id' }, /Give a tenant claim and its value together/],
+    ];
+    for (const [body, detail] of cases) {
+      const res = await admin.post('/tenants/idp-co/issuers', body);
+      expectProblem(res, 400, 'invalid');
+      expect(res.body.detail, JSON.stringify(body)).toMatch(detail);
+    }
+    const shape = await admin.post('/tenants/idp-co/issuers', { issuer: 42, jwk: key.publicJwk, keys: [] });
+    expectProblem(shape, 400, 'invalid');
+    expect(shape.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'body', pointer: '/issuer' }), expect.objectContaining({ in: 'body', pointer: '' })]));
+  });
+});
+
+describe('token minting', () => {
+  beforeAll(async () => {
+    expect((await admin.post('/tenants', { slug: 'minty', scopes: ['math', 'notes:*'] })).status).toBe(201);
+  });
+
+  it("mints a token that the official MCP client uses on /mcp, seeing only its scopes' tools", async () => {
+    const res = await admin.post('/tenants/minty/tokens', { scopes: ['notes:read'], subject: 'user-42', ttl: '10m' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ tokenType: 'Bearer', tenant: 'minty', subject: 'user-42', scopes: ['notes:read'] });
+    expect(Date.parse(res.body.expiresAt) - Date.parse(res.body.issuedAt)).toBe(600_000);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+
+    const client = await connectClient(server.url, { Authorization: `Bearer ${res.body.token}` });
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['note_get', 'note_list', 'whoami']);
+    expect((await client.callTool({ name: 'note_list', arguments: {} })).isError).toBeFalsy();
+    await client.close();
+
+    const events = await eventually(() => admin.get('/usage/events?tenant=minty&tool=note_list'), (r) => r.body.items.length === 1, 'the note_list event');
+    expect(events.body.items[0]).toMatchObject({ subject: 'user-42', keyId: null, outcome: 'ok' });
+    expect(server.output()).not.toContain(res.body.token.split('.')[2]);
+  });
+
+  it('defaults to 15 minutes and refuses more than 24 hours', async () => {
+    const res = await admin.post('/tenants/minty/tokens', { scopes: ['math'] });
+    expect(Date.parse(res.body.expiresAt) - Date.parse(res.body.issuedAt)).toBe(900_000);
+    expect(res.body.subject).toBeNull();
+    const long = await admin.post('/tenants/minty/tokens', { scopes: ['math'], ttl: '2d' });
+    expectProblem(long, 400, 'invalid');
+    expect(long.body.detail).toMatch(/at most 24h/);
+    expectProblem(await admin.post('/tenants/minty/tokens', { scopes: ['math'], ttl: 'forever' }), 400, 'invalid');
+  });
+
+  it("refuses scopes outside the tenant's, no scopes, an unknown or a suspended tenant", async () => {
+    const outside = await admin.post('/tenants/minty/tokens', { scopes: ['github:read'] });
+    expectProblem(outside, 400, 'invalid');
+    expect(outside.body.detail).toContain('is not allowed for tenant "minty"');
+    expect((await admin.post('/tenants/minty/tokens', { scopes: [] })).body.errors).toEqual([expect.objectContaining({ in: 'body', pointer: '/scopes' })]);
+    expectProblem(await admin.post('/tenants/nobody/tokens', { scopes: ['math'] }), 404, 'not-found');
+    await admin.patch('/tenants/minty', { status: 'suspended' });
+    expect((await admin.post('/tenants/minty/tokens', { scopes: ['math'] })).body.detail).toMatch(/is suspended/);
+    await admin.patch('/tenants/minty', { status: 'active' });
   });
 });
 

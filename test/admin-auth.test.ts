@@ -2,26 +2,36 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
 import { createKey } from '../src/services/keys.ts';
 import { createTenant } from '../src/services/tenants.ts';
+import { AdminClient } from './helpers/admin.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { epochSeconds, generateTestKey, type JwksServer, signToken, startJwksServer, type TestKey } from './helpers/identity-provider.ts';
 import { postMcp, rpc } from './helpers/mcp.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
+const ADMIN_ISSUER = 'https://login.example.test/';
+const ADMIN_AUDIENCE = 'tenant-mcp-admin';
 
 let database: TempDatabase;
 let on: RunningServer;
 let off: RunningServer;
 let tenantKey: string;
+let jwks: JwksServer;
+let idpKey: TestKey;
 
 beforeAll(async () => {
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'acme', scopes: '*' });
   tenantKey = (await createKey(database.db, { tenant: 'acme', scopes: '*' })).key;
-  [on, off] = await Promise.all([startServer({ DATABASE_URL: database.url, ADMIN_TOKEN }), startServer({ DATABASE_URL: database.url })]);
+  idpKey = await generateTestKey('ES256', 'ops');
+  jwks = await startJwksServer([idpKey.publicJwk]);
+  // `on` accepts both kinds of admin credential and has no TOKEN_SIGNING_KEY.
+  const adminJwt = { ADMIN_JWT_ISSUER: ADMIN_ISSUER, ADMIN_JWT_JWKS_URI: jwks.url, ADMIN_JWT_AUDIENCE: ADMIN_AUDIENCE };
+  [on, off] = await Promise.all([startServer({ DATABASE_URL: database.url, ADMIN_TOKEN, ...adminJwt }), startServer({ DATABASE_URL: database.url })]);
 });
 
 afterAll(async () => {
-  await Promise.all([on?.stop(), off?.stop()]);
+  await Promise.all([on?.stop(), off?.stop(), jwks?.close()]);
   database?.dispose();
 });
 
@@ -35,6 +45,24 @@ describe('admin authentication', () => {
     const res = await getTenants(on, { Authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(res.status).toBe(200);
     expect(res.body.items.map((t: { slug: string }) => t.slug)).toEqual(['acme']);
+  });
+
+  it('accepts an admin JWT besides the admin token when both are configured, and documents both', async () => {
+    const token = await signToken(idpKey, { iss: ADMIN_ISSUER, aud: ADMIN_AUDIENCE, scope: 'tenant-mcp:admin', iat: epochSeconds(), exp: epochSeconds(60) });
+    expect((await getTenants(on, { Authorization: `Bearer ${token}` })).status).toBe(200);
+    const client = await AdminClient.connect(on.url);
+    expect(client.document).toMatchObject({ security: [{ adminToken: [] }, { adminJwt: [] }] });
+    const wrongAudience = await signToken(idpKey, { iss: ADMIN_ISSUER, aud: 'https://elsewhere.test', scope: 'tenant-mcp:admin', iat: epochSeconds(), exp: epochSeconds(60) });
+    expect((await getTenants(on, { Authorization: `Bearer ${wrongAudience}` })).status).toBe(401);
+  });
+
+  it('answers token minting with a 501 problem when the server has no signing key', async () => {
+    const client = await AdminClient.connect(on.url, ADMIN_TOKEN);
+    const res = await client.post('/tenants/acme/tokens', { scopes: ['math'] });
+    expect(res.status).toBe(501);
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ type: 'urn:tenant-mcp:problem:not-configured', status: 501 });
+    expect(res.body.detail).toMatch(/cannot mint tokens: start it with TOKEN_SIGNING_KEY/);
   });
 
   it('answers a missing credential with 401, a Bearer challenge and a problem', async () => {

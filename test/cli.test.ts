@@ -1,3 +1,4 @@
+import { parseApiKey } from '../src/auth/api-key.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ describe('tenant-mcp CLI', () => {
     const listed = await cli('key', 'list', '--tenant', 'acme', '--json');
     expect(listed.stdout).toContain(created.id);
     expect(listed.stdout).not.toContain(created.key);
-    expect(listed.stdout).not.toContain(created.key.split('_')[2]);
+    expect(listed.stdout).not.toContain(parseApiKey(created.key)!.secret);
   });
 
   it('lists tenants and updates scopes and status', async () => {

@@ -7,13 +7,13 @@ import { setLimits } from '../src/services/limits.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { callTool, freshWindow, waitFor } from './helpers/limits.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
-import { hasSqld, type RunningSqld, startSqld } from './helpers/sqld.ts';
+import { type Sqld, startSqld } from './helpers/sqld.ts';
 
-let sqld: RunningSqld;
+let sqld: Sqld;
 let database: OpenDatabase;
 let servers: RunningServer[] = [];
 
-describe.skipIf(!hasSqld())('limits across two server processes on one libSQL server', () => {
+describe('limits across two server processes on one libSQL server', () => {
   beforeAll(async () => {
     sqld = await startSqld();
     database = await openDatabase(sqld.url);

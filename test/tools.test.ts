@@ -1,3 +1,4 @@
+import { parseApiKey } from '../src/auth/api-key.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -131,7 +132,7 @@ describe('built-in tools', () => {
       tenantScopes: ['math', 'notes:*'],
       credentialScopes: ['math'],
     });
-    expect(JSON.stringify(result)).not.toContain(created.key.split('_')[2]);
+    expect(JSON.stringify(result)).not.toContain(parseApiKey(created.key)!.secret);
   });
 
   it('fetches a README from the configured GitHub API', async () => {

@@ -8,9 +8,9 @@ import { createTenant } from '../src/services/tenants.ts';
 import { callTool, freshWindow, waitFor } from './helpers/limits.ts';
 import { type LossyProxy, startLossyProxy } from './helpers/lossy-proxy.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
-import { hasSqld, type RunningSqld, startSqld } from './helpers/sqld.ts';
+import { type Sqld, startSqld } from './helpers/sqld.ts';
 
-let sqld: RunningSqld;
+let sqld: Sqld;
 let database: OpenDatabase;
 let server: RunningServer;
 let smallBuffer: RunningServer;
@@ -27,7 +27,7 @@ async function health(s: RunningServer): Promise<Health> {
   return (await fetch(new URL('/healthz', s.url))).json() as Promise<Health>;
 }
 
-describe.skipIf(!hasSqld())('usage and limits through a libSQL server outage', () => {
+describe('usage and limits through a libSQL server outage', () => {
   beforeAll(async () => {
     sqld = await startSqld();
     database = await openDatabase(sqld.url);
@@ -68,11 +68,11 @@ describe.skipIf(!hasSqld())('usage and limits through a libSQL server outage', (
 
   /** Runs `during` with the libSQL server stopped, and starts it again whatever happens. */
   async function outage(during: () => Promise<void>): Promise<void> {
-    await sqld.down();
+    await sqld.kill();
     try {
       await during();
     } finally {
-      await sqld.up();
+      await sqld.restart();
     }
   }
 

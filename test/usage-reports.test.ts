@@ -13,6 +13,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 let database: TempDatabase;
 let keyId: string;
+const env = () => ({ DATABASE_URL: database.url });
 
 function event(tenantId: string | null, at: number, fields: Partial<UsageEvent> & { outcome: UsageOutcome }): UsageEvent {
   return { at: new Date(at), tenantId, keyId: null, subject: null, tool: 'add', durationMs: 1, requestBytes: 100, responseBytes: 10, ...fields };
@@ -51,7 +52,7 @@ const zero = { ok: 0, errors: 0, denied: 0, rateLimited: 0 };
 
 describe('usage reports from the CLI', () => {
   it('summarizes calls, errors, denied, rate-limited, p50/p95 duration and bytes per tenant and tool', async () => {
-    const run = await runMain(['usage', 'summary', '--since', '30d', '--by', 'tenant,tool', '--format', 'json'], database.url);
+    const run = await runMain(['usage', 'summary', '--since', '30d', '--by', 'tenant,tool', '--format', 'json'], env());
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual([
       { tenant: 'alpha', tool: 'add', calls: 20, ...zero, ok: 15, errors: 4, rateLimited: 1, p50Ms: 10, p95Ms: 19, requestBytes: 2000, responseBytes: 200 },
@@ -59,14 +60,14 @@ describe('usage reports from the CLI', () => {
       { tenant: 'beta', tool: null, calls: 1, ...zero, denied: 1, p50Ms: 0, p95Ms: 0, requestBytes: 100, responseBytes: 0 },
       { tenant: 'beta', tool: 'add', calls: 1, ...zero, ok: 1, p50Ms: 7, p95Ms: 7, requestBytes: 100, responseBytes: 10 },
     ]);
-    const oneTool = await runMain(['usage', 'summary', '--tool', 'multiply', '--by', 'day', '--format', 'json'], database.url);
+    const oneTool = await runMain(['usage', 'summary', '--tool', 'multiply', '--by', 'day', '--format', 'json'], env());
     expect(JSON.parse(oneTool.stdout)).toEqual([{ day: iso(day2).slice(0, 10), calls: 4, ...zero, ok: 3, denied: 1, p50Ms: 5, p95Ms: 100, requestBytes: 400, responseBytes: 80 }]);
   });
 
   it('summarizes per key and day, within --since and --until, as a table and as CSV', async () => {
     const args = ['usage', 'summary', '--tenant', 'alpha', '--since', iso(day1), '--until', iso(today), '--by', 'key,day'];
-    const table = await runMain(args, database.url);
-    const csv = await runMain([...args, '--format', 'csv'], database.url);
+    const table = await runMain(args, env());
+    const csv = await runMain([...args, '--format', 'csv'], env());
     expect(table.stdout.split('\n')[0]).toMatch(/^keyId\s+day\s+calls\s+ok\s+errors\s+denied\s+rateLimited\s+p50Ms\s+p95Ms\s+requestBytes\s+responseBytes$/);
     expect(csv.stdout.trim().split('\n')).toEqual([
       'keyId,day,calls,ok,errors,denied,rateLimited,p50Ms,p95Ms,requestBytes,responseBytes',
@@ -77,9 +78,9 @@ describe('usage reports from the CLI', () => {
 
   it('exports the raw events of a time range as NDJSON, JSON and CSV, in write order', async () => {
     const range = ['--since', iso(day2), '--until', iso(today)];
-    const ndjson = await runMain(['usage', ...range, '--format', 'ndjson'], database.url);
-    const json = await runMain(['usage', ...range, '--format', 'json'], database.url);
-    const csv = await runMain(['usage', ...range, '--format', 'csv'], database.url);
+    const ndjson = await runMain(['usage', ...range, '--format', 'ndjson'], env());
+    const json = await runMain(['usage', ...range, '--format', 'json'], env());
+    const csv = await runMain(['usage', ...range, '--format', 'csv'], env());
     const lines = ndjson.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((e) => [e.tenant, e.tool, e.outcome])).toEqual([
       ['alpha', 'multiply', 'ok'],
@@ -105,7 +106,7 @@ describe('usage reports from the CLI', () => {
     const at = today - 5 * DAY;
     const events = Array.from({ length: 12_000 }, (_, i) => event(tenant.id, at + Math.floor(i / 3), { outcome: 'ok', durationMs: i }));
     for (let i = 0; i < events.length; i += 1_000) await database.db.insert(usageEvents).values(events.slice(i, i + 1_000));
-    const run = await runCli(['usage', '--tenant', 'bulk', '--format', 'ndjson'], database.url);
+    const run = await runCli(['usage', '--tenant', 'bulk', '--format', 'ndjson'], env());
     const durations = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).durationMs as number);
     // Every event once, in write order, across the 5,000-event pages.
     expect(durations.length).toBe(12_000);
@@ -113,18 +114,18 @@ describe('usage reports from the CLI', () => {
   });
 
   it('prunes events older than a duration and reports how many', async () => {
-    const before = await runMain(['usage', '--tenant', 'alpha', '--format', 'json'], database.url);
+    const before = await runMain(['usage', '--tenant', 'alpha', '--format', 'json'], env());
     expect(JSON.parse(before.stdout)).toHaveLength(27);
-    const pruned = await runMain(['usage', 'prune', '--older-than', '90d'], database.url);
+    const pruned = await runMain(['usage', 'prune', '--older-than', '90d'], env());
     expect(pruned.stdout).toMatch(/^Deleted 3 usage events from before \d{4}-\d\d-\d\dT/);
-    const after = await runMain(['usage', '--tenant', 'alpha', '--format', 'json'], database.url);
+    const after = await runMain(['usage', '--tenant', 'alpha', '--format', 'json'], env());
     expect(JSON.parse(after.stdout)).toHaveLength(24);
   });
 
   it('rejects bad report options with a clear message', async () => {
     const runs = await sequentially(
       [['usage', 'summary', '--by', 'week'], ['usage', '--format', 'xml'], ['usage', '--since', '2026-02-01', '--until', '2026-01-01'], ['usage', 'prune']].map(
-        (args) => () => runMain(args, database.url),
+        (args) => () => runMain(args, env()),
       ),
     );
     expect(runs.map((r) => [r.code, r.stderr.trim()])).toEqual([
@@ -138,7 +139,7 @@ describe('usage reports from the CLI', () => {
 
 describe('limits from the CLI', () => {
   it('sets, narrows, lists and removes limits', async () => {
-    const run = (...args: string[]) => runMain(args, database.url);
+    const run = (...args: string[]) => runMain(args, env());
     expect((await run('tenant', 'update', 'beta', '--rate', '5/min', '--quota', '1000/month')).stdout).toBe('Limit for tenant beta: rate 5/minute, quota 1000/month.\n');
     expect((await run('tenant', 'update', 'beta', '--tool', 'add', '--rate', '2/hour')).stdout).toBe('Limit for tenant beta (tool add): rate 2/hour, quota none.\n');
     expect((await run('key', 'update', keyId, '--tool', 'multiply', '--quota', '50/month')).stdout).toBe(
@@ -163,7 +164,7 @@ describe('limits from the CLI', () => {
         ['tenant', 'update', 'beta', '--tool', 'nope', '--rate', '1/min'],
         ['tenant', 'update', 'beta', '--tool', 'add'],
         ['key', 'update', 'nokey', '--rate', '1/min'],
-      ].map((args) => () => runMain(args, database.url)),
+      ].map((args) => () => runMain(args, env())),
     );
     expect(runs.map((r) => [r.code, r.stderr.trim()])).toEqual([
       [1, 'tenant-mcp: Invalid rate "5/week": use <n>/min, <n>/hour or <n>/day with 1 <= n <= 1000000000, or none'],

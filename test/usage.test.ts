@@ -1,3 +1,4 @@
+import { parseApiKey } from '../src/auth/api-key.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -67,7 +68,7 @@ describe('usage log', () => {
   it('never stores arguments, results or secrets', () => {
     const files = readdirSync(database.dir).filter((f) => f.startsWith('test.db'));
     expect(files.length).toBeGreaterThan(0);
-    const secret = key.key.split('_')[2]!;
+    const secret = parseApiKey(key.key)!.secret;
     for (const file of files) {
       const bytes = readFileSync(join(database.dir, file)).toString('latin1');
       expect(bytes, file).not.toContain(key.key);

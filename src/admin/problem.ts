@@ -25,11 +25,13 @@ export interface Problem {
 export const problemTypes = {
   400: { name: 'invalid', title: 'Invalid request' },
   401: { name: 'unauthorized', title: 'Unauthorized' },
+  403: { name: 'forbidden', title: 'Forbidden' },
   404: { name: 'not-found', title: 'Not found' },
   409: { name: 'conflict', title: 'Conflict' },
   413: { name: 'too-large', title: 'Payload too large' },
   415: { name: 'unsupported-media-type', title: 'Unsupported media type' },
   500: { name: 'internal', title: 'Internal server error' },
+  501: { name: 'not-configured', title: 'Not configured on this server' },
 } as const;
 
 /** A status that has a problem type. */

@@ -21,9 +21,9 @@ export const ProblemSchema = z
   })
   .openapi('Problem', { description: 'RFC 9457 problem details, served as application/problem+json.' });
 
-/** Documents problem responses for the given statuses (401 and 500 are added to every route). */
+/** Documents problem responses for the given statuses (401, 403 and 500 are added to every route). */
 export function problems(...statuses: ProblemStatus[]) {
-  const all = [...new Set<ProblemStatus>([...statuses, 401, 500])];
+  const all = [...new Set<ProblemStatus>([...statuses, 401, 403, 500])];
   return Object.fromEntries(
     all.map((status) => [status, { description: problemTypes[status].title, content: { 'application/problem+json': { schema: ProblemSchema } } }]),
   ) as Record<ProblemStatus, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }>;

@@ -124,24 +124,8 @@ export class JwtVerifier {
     return accept(record, verified.payload, record.scopeClaim, `issuer ${quote(issuer)}, tenant ${record.tenantSlug}`);
   }
 
-  /** Signature, algorithm, iss, aud, exp, nbf and iat, with the configured clock skew. */
-  async #check(
-    token: string,
-    keys: JWTVerifyGetKey,
-    expect: { issuer: string; audience: string; algorithms: string[] },
-  ): Promise<{ ok: true; payload: JWTPayload } | { ok: false; refusal: Refusal }> {
-    const tolerance = this.#options.clockToleranceSeconds;
-    const now = new Date(this.#now());
-    try {
-      const { payload } = await jwtVerify(token, keys, { ...expect, clockTolerance: tolerance, requiredClaims: ['exp', 'iat'], currentDate: now });
-      // jose checks that iat is a number; a token issued in the future is refused too.
-      if (payload.iat! > Math.floor(now.getTime() / 1000) + tolerance) {
-        return { ok: false, refusal: refuse('invalid_token', '"iat" claim is in the future') };
-      }
-      return { ok: true, payload };
-    } catch (error) {
-      return { ok: false, refusal: refusalFor(error, token) };
-    }
+  #check(token: string, keys: JWTVerifyGetKey, expect: JwtExpectations): Promise<JwtCheck> {
+    return checkJwt(token, keys, expect, { clockToleranceSeconds: this.#options.clockToleranceSeconds, now: this.#now() });
   }
 
   async #registrations(issuer: string): Promise<IssuerRecord[]> {
@@ -181,6 +165,41 @@ export class JwtVerifier {
     const record = row ?? null;
     this.#tenants.set(slug, record);
     return record;
+  }
+}
+
+/** What a verified JWT must carry: its `iss`, an `aud`, and a signature with one of `algorithms`. */
+export interface JwtExpectations {
+  issuer: string;
+  audience: string;
+  algorithms: string[];
+}
+
+/** The outcome of {@link checkJwt}: the verified claims, or why the token is refused. */
+export type JwtCheck = { ok: true; payload: JWTPayload } | { ok: false; refusal: Refusal };
+
+/**
+ * Checks signature, algorithm, iss, aud, exp (required), nbf and iat (required, not in the
+ * future) with `clockToleranceSeconds` of leeway. Refusals are values; infrastructure failures
+ * other than an unreachable JWKS throw.
+ */
+export async function checkJwt(
+  token: string,
+  keys: JWTVerifyGetKey,
+  expect: JwtExpectations,
+  clock: { clockToleranceSeconds: number; now: number },
+): Promise<JwtCheck> {
+  const tolerance = clock.clockToleranceSeconds;
+  const now = new Date(clock.now);
+  try {
+    const { payload } = await jwtVerify(token, keys, { ...expect, clockTolerance: tolerance, requiredClaims: ['exp', 'iat'], currentDate: now });
+    // jose checks that iat is a number; a token issued in the future is refused too.
+    if (payload.iat! > Math.floor(now.getTime() / 1000) + tolerance) {
+      return { ok: false, refusal: refuse('invalid_token', '"iat" claim is in the future') };
+    }
+    return { ok: true, payload };
+  } catch (error) {
+    return { ok: false, refusal: refusalFor(error, token) };
   }
 }
 

@@ -55,6 +55,17 @@ export class RemoteJwks {
   }
 }
 
+/**
+ * Why a JWKS URI is unsafe to fetch keys from, or undefined when it is fine: keys fetched over
+ * plain HTTP could be swapped in transit, so https only, with http allowed on loopback for development.
+ */
+export function jwksUriProblem(url: URL): string | undefined {
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'use https:// (plain http:// only on loopback)';
+  if (url.username || url.password) return 'it must not carry credentials';
+  return undefined;
+}
+
 function explain(cause: unknown): string {
   if (cause instanceof errors.JWKSTimeout) return 'the request timed out';
   if (!(cause instanceof Error)) return String(cause);

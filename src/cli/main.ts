@@ -25,7 +25,7 @@ import { csv, table } from './format.ts';
 const HELP = `Usage: tenant-mcp <command> [options]
 
 Every command uses DATABASE_URL (default file:./data/tenant-mcp.db) and DATABASE_AUTH_TOKEN,
-and applies pending migrations first.
+or DATABASE_SYNC_URL when set, and applies pending migrations first.
 
   migrate                                        apply database migrations
   tenant create <slug> --scopes <list> [--name <name>]
@@ -251,7 +251,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
   let database;
   try {
     const config = parseConfig(withSigningKeyFile(env));
-    database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
+    // With an embedded replica configured, administer the server it replicates, never the replica's file.
+    database = await openDatabase(config.DATABASE_SYNC_URL ?? config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
     await migrateDatabase(database.db);
     const output = await command(database.db, args, flags, config);
     if (typeof output === 'string') console.info(output);

@@ -5,7 +5,10 @@ import { migrateDatabase, openDatabase } from '../node/database.ts';
 import { withSigningKeyFile } from '../node/signing-key-file.ts';
 
 const config = parseConfig(withSigningKeyFile(process.env));
-const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
+const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN, {
+  syncUrl: config.DATABASE_SYNC_URL,
+  syncIntervalSeconds: config.DATABASE_SYNC_INTERVAL_SECONDS,
+});
 await migrateDatabase(database.db);
 const tenantMcp = createApp({ db: database.db, config });
 await tenantMcp.ready(); // an unusable TOKEN_SIGNING_KEY stops the start, not the first request

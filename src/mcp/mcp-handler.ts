@@ -32,7 +32,8 @@ export interface McpHandlerOptions {
   insufficientScope?: InsufficientScope;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM is the default; workerd's types require it to be spelled out.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * Serves MCP over Streamable HTTP, statelessly: every POST gets a new McpServer and transport that

@@ -14,31 +14,44 @@ export interface OpenDatabase {
   close(): void;
 }
 
+/** Options for {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** Keeps the `file:` database as an embedded replica of the libSQL server at this URL. */
+  syncUrl?: string;
+  /** How often the embedded replica pulls changes, in seconds. */
+  syncIntervalSeconds?: number;
+}
+
 /**
- * Opens a libSQL database from Node: a local `file:` database (created, in WAL mode) or a
- * remote libSQL server (`libsql://`, `http(s)://`) with an optional auth token.
+ * Opens a libSQL database from Node: a local `file:` database (created, in WAL mode), a remote
+ * libSQL server (`libsql://`, `http(s)://`) with an optional auth token, or, with `syncUrl`, a
+ * local embedded replica of a remote server.
  */
-export async function openDatabase(url: string, authToken?: string): Promise<OpenDatabase> {
+export async function openDatabase(url: string, authToken?: string, options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
   try {
-    return await open(url, authToken);
+    return await open(url, authToken, options);
   } catch (error) {
     const where = url.split('?')[0]; // a query string may carry a token
     throw new Error(`Cannot open database ${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
-async function open(url: string, authToken?: string): Promise<OpenDatabase> {
-  if (url.startsWith('file:')) {
+async function open(url: string, authToken: string | undefined, { syncUrl, syncIntervalSeconds }: OpenDatabaseOptions): Promise<OpenDatabase> {
+  const local = url.startsWith('file:');
+  if (syncUrl && !local) throw new Error('DATABASE_SYNC_URL needs DATABASE_URL to be the file: path of the local replica');
+  if (local) {
     const path = url.slice('file:'.length).split('?')[0]!;
     if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   }
-  const client = createClient({ url, authToken });
-  if (url.startsWith('file:')) {
+  const client = createClient(syncUrl ? { url, authToken, syncUrl, syncInterval: syncIntervalSeconds } : { url, authToken });
+  if (local && !syncUrl) {
     // WAL lets the CLI and the server share the file; NORMAL sync is safe in WAL and much faster.
+    // (An embedded replica manages its own file: it is not to be shared.)
     await client.execute('PRAGMA journal_mode = WAL');
     await client.execute('PRAGMA synchronous = NORMAL');
     await client.execute('PRAGMA busy_timeout = 5000');
   }
+  if (syncUrl) await client.sync();
   await client.execute('PRAGMA foreign_keys = ON');
   return { db: drizzle(client, { schema }), close: () => client.close() };
 }

@@ -1,5 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import { exportJWK, importJWK, importSPKI, type JWK } from 'jose';
+import { jwksUriProblem } from '../auth/remote-jwks.ts';
 import type { Database } from '../db/database.ts';
 import { type TrustedIssuer, tenants, trustedIssuers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -114,15 +115,21 @@ export async function listIssuers(db: Database, tenantSlug?: string): Promise<Is
   return rows.map((r) => issuerInfo(r.registration, r.slug));
 }
 
-/** Removes a trusted issuer by id. Its tokens are refused once verifiers' caches expire (KEY_CACHE_TTL_SECONDS). */
-export async function removeIssuer(db: Database, id: string): Promise<IssuerInfo> {
+/**
+ * Removes a trusted issuer by id; with `tenant`, only if it is that tenant's. Its tokens are
+ * refused once verifiers' caches expire (KEY_CACHE_TTL_SECONDS).
+ */
+export async function removeIssuer(db: Database, id: string, options: { tenant?: string } = {}): Promise<IssuerInfo> {
+  const tenantId = options.tenant === undefined ? undefined : (await getTenant(db, options.tenant)).id;
   const [found] = await db
     .select({ registration: trustedIssuers, slug: tenants.slug })
     .from(trustedIssuers)
     .innerJoin(tenants, eq(trustedIssuers.tenantId, tenants.id))
     .where(eq(trustedIssuers.id, id))
     .limit(1);
-  if (!found) throw new AppError('not_found', `No trusted issuer "${id}"`);
+  if (!found || (tenantId !== undefined && found.registration.tenantId !== tenantId)) {
+    throw new AppError('not_found', `No trusted issuer "${id}"${options.tenant === undefined ? '' : ` for tenant "${options.tenant}"`}`);
+  }
   await db.delete(trustedIssuers).where(eq(trustedIssuers.id, id));
   return issuerInfo(found.registration, found.slug);
 }
@@ -144,12 +151,8 @@ function jwksUri(input: string): string {
   } catch {
     throw invalid(`Invalid JWKS URI "${input}": expected an https:// URL`);
   }
-  // Keys fetched over plain HTTP could be swapped in transit; loopback is allowed for development.
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw invalid(`Invalid JWKS URI "${input}": use https:// (plain http:// only on loopback)`);
-  }
-  if (url.username || url.password) throw invalid('Invalid JWKS URI: it must not carry credentials');
+  const problem = jwksUriProblem(url);
+  if (problem) throw invalid(url.username || url.password ? `Invalid JWKS URI: ${problem}` : `Invalid JWKS URI "${input}": ${problem}`);
   return url.href;
 }
 

@@ -26,7 +26,7 @@ export function encodeCursor(position: readonly (string | number)[]): string {
 export function decodeCursor<T>(cursor: string, shape: z.ZodType<T>): T {
   let position: unknown;
   try {
-    position = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(cursor)));
+    position = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromBase64Url(cursor)));
   } catch {
     position = undefined;
   }

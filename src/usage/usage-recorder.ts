@@ -109,6 +109,7 @@ export class UsageRecorder {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.#next = { promise, resolve };
+      clearTimeout(this.#timer);
       this.#timer = setTimeout(() => void this.flush(), this.#options.flushIntervalMs);
     }
     return this.#next;
@@ -124,7 +125,9 @@ export class UsageRecorder {
       while (this.#current || this.#pending.length > 0 || this.#keysUsed.size > 0) {
         this.#current ??= this.#nextBatch();
         if (!(await this.#write(this.#current))) {
-          this.#scheduled(); // retry on the next tick of the interval
+          // Retry on the next tick of the interval, or on the next event's timer: a Worker cancels
+          // this timer when the request that set it ends, so later events must not wait on it.
+          this.#timer = setTimeout(() => void this.flush(), this.#options.flushIntervalMs);
           break;
         }
         this.#current = undefined;

