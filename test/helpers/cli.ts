@@ -16,7 +16,10 @@ export interface CliRun {
 /** Runs the real `tenant-mcp` CLI with only PATH and `env` in its environment; resolves whatever the exit code. */
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      maxBuffer: 64 * 1024 * 1024, // large exports
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
