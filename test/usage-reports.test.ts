@@ -163,6 +163,7 @@ describe('limits from the CLI', () => {
         ['tenant', 'update', 'beta', '--quota', '10/day'],
         ['tenant', 'update', 'beta', '--tool', 'nope', '--rate', '1/min'],
         ['tenant', 'update', 'beta', '--tool', 'add'],
+        ['tenant', 'update', 'beta'],
         ['key', 'update', 'nokey', '--rate', '1/min'],
       ].map((args) => () => runMain(args, env())),
     );
@@ -171,6 +172,7 @@ describe('limits from the CLI', () => {
       [1, 'tenant-mcp: Invalid quota "10/day": use <n>/month with 1 <= n <= 1000000000, or none'],
       [1, expect.stringMatching(/^tenant-mcp: Unknown tool "nope": known tools are add, multiply/)],
       [1, 'tenant-mcp: --tool needs --rate or --quota'],
+      [1, 'tenant-mcp: Nothing to update: give --scopes, --name, --suspend, --resume, --rate or --quota'],
       [1, 'tenant-mcp: No key "nokey"'],
     ]);
   });

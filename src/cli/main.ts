@@ -97,8 +97,10 @@ const commands: Record<string, Command> = {
     const status = flags.suspend ? 'suspended' : flags.resume ? 'active' : undefined;
     const limiting = flags.rate !== undefined || flags.quota !== undefined;
     if (flags.tool !== undefined && !limiting) throw new AppError('invalid', '--tool needs --rate or --quota');
+    const updating = flags.scopes !== undefined || flags.name !== undefined || status !== undefined;
+    if (!updating && !limiting) throw new AppError('invalid', 'Nothing to update: give --scopes, --name, --suspend, --resume, --rate or --quota');
     const lines: string[] = [];
-    if (flags.scopes !== undefined || flags.name !== undefined || status !== undefined || !limiting) {
+    if (updating) {
       const tenant = await updateTenant(db, need(slug, '<slug>'), { scopes: flags.scopes, name: flags.name, status });
       if (flags.json && !limiting) return JSON.stringify(tenant);
       lines.push(`Updated tenant ${tenant.slug}: ${tenant.status}, scopes ${tenant.scopes.join(',') || '(none)'}.`);
