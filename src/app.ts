@@ -6,8 +6,12 @@ import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { type Config, publicUrl } from './config.ts';
 import type { Database } from './db/database.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
+import { describeError as describe } from './errors.ts';
 import { originGuard } from './http/origin-guard.ts';
+import { serviceUnavailable } from './http/service-unavailable.ts';
 import { JsonRpcCode, jsonRpcError } from './mcp/json-rpc.ts';
+import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
@@ -25,6 +29,8 @@ export interface AppDeps {
   log?: Logger;
   /** The tools on offer; default: every built-in tool. */
   tools?: readonly AnyTool[];
+  /** Registers resources and prompts on every per-request MCP server; default: none. */
+  extension?: McpExtension;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -96,20 +102,20 @@ export function createApp(deps: AppDeps): TenantMcp {
       defer,
       version: VERSION,
       onToolError: (tool, error) => log.error(`Tool ${tool} failed: ${describe(error)}`),
+      extension: deps.extension,
     }),
   );
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
+    if (isDatabaseUnavailable(error)) {
+      log.error(`Database unavailable on ${c.req.method} ${c.req.path}: ${describe(error)}`);
+      return serviceUnavailable();
+    }
     log.error(`Unhandled error on ${c.req.method} ${c.req.path}: ${describe(error)}`);
     return c.json({ error: 'internal_error', error_description: 'The server failed to handle this request.' }, 500);
   });
 
   return { app, fetch: app.fetch, usage, close: () => usage.close() };
-}
-
-/** An error's name and message, without a stack. */
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

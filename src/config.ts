@@ -22,6 +22,11 @@ export const configSchema = z.object({
   USAGE_BATCH_SIZE: z.coerce.number().int().positive().default(500),
   USAGE_BUFFER_MAX: z.coerce.number().int().positive().default(100_000),
   GITHUB_API_URL: z.url().default('https://api.github.com'),
+  /** Longest a tool call may run before its signal is aborted and it is answered with an error. */
+  TOOL_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000).default(30_000),
+  /** Test-only: serves the fixture tools, resources and prompts of src/test-fixtures. Needs NODE_ENV=test. */
+  TEST_FIXTURES: z.stringbool().default(false),
+  NODE_ENV: z.string().optional(),
 });
 
 /** The parsed configuration. */
@@ -31,7 +36,12 @@ export type Config = z.infer<typeof configSchema>;
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = configSchema.safeParse(blanksRemoved);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.TEST_FIXTURES && result.data.NODE_ENV !== 'test') {
+      throw new Error('Invalid configuration: TEST_FIXTURES serves test-only tools and is refused unless NODE_ENV=test. Never set it in production.');
+    }
+    return result.data;
+  }
   const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   throw new Error(`Invalid configuration: ${problems}`);
 }

@@ -6,7 +6,10 @@ import { migrateDatabase, openDatabase } from '../node/database.ts';
 const config = parseConfig(process.env);
 const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
 await migrateDatabase(database.db);
-const tenantMcp = createApp({ db: database.db, config });
+// Test-only fixtures are never loaded unless asked for (parseConfig refuses them outside NODE_ENV=test).
+const fixtures = config.TEST_FIXTURES ? (await import('../test-fixtures/index.ts')).testFixtures : {};
+if (config.TEST_FIXTURES) console.warn('TEST_FIXTURES is on: serving test-only tools, resources and prompts. Never do this in production.');
+const tenantMcp = createApp({ db: database.db, config, ...fixtures });
 
 const server = serve({ fetch: tenantMcp.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
   console.info(`tenant-mcp listening on http://${info.address}:${info.port} (MCP at /mcp)`);
