@@ -92,7 +92,8 @@ export function createApp(deps: AppDeps): TenantMcp {
     '/mcp',
     bodyLimit({
       maxSize: config.MAX_BODY_BYTES,
-      onError: () => jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${config.MAX_BODY_BYTES} bytes.`),
+      // The rest of the body is not read: close the connection so that the client does not reuse it.
+      onError: () => jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${config.MAX_BODY_BYTES} bytes.`, null, { Connection: 'close' }),
     }),
     mcpHandler({
       db,
