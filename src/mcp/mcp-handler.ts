@@ -12,6 +12,7 @@ import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
 import { answersWithEventStream, observeBody } from './event-stream.ts';
 import { InFlightCalls, cancelledRequestId } from './in-flight-calls.ts';
+import { answerInvalidParamsAsClientErrors } from './invalid-params.ts';
 import { JsonRpcCode, jsonRpcError } from './json-rpc.ts';
 import type { McpExtension } from './mcp-extension.ts';
 import { type ToolCallExtra, type ToolRun, runTool } from './tool-runner.ts';
@@ -101,6 +102,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(logging ? { logging: {} } : {}) }, jsonSchemaValidator });
     for (const tool of visible) registerTool(server, tool, run);
     options.extension?.(server, caller);
+    answerInvalidParamsAsClientErrors(server);
     const transport = new StreamableHTTPTransport({ enableJsonResponse: !stream });
     await server.connect(transport);
     let response: Response | undefined;
