@@ -7,6 +7,7 @@ import { createKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { type AuthProxy, startAuthProxy } from '../helpers/auth-proxy.ts';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
+import { expectNoSecretsIn } from '../helpers/secrets.ts';
 import { type RunningServer, startServer } from '../helpers/server.ts';
 
 // The suite needs Node >= 22. Its tooling lives in its own package (test/conformance/package.json),
@@ -26,12 +27,13 @@ if (!installed) console.warn('Skipping the MCP conformance suite: it is not inst
 let database: TempDatabase;
 let server: RunningServer;
 let proxy: AuthProxy;
+let key: string;
 
 beforeAll(async () => {
   if (!installed) return;
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'conformance', scopes: 'test-fixtures' });
-  const { key } = await createKey(database.db, { tenant: 'conformance', scopes: 'test-fixtures' });
+  ({ key } = await createKey(database.db, { tenant: 'conformance', scopes: 'test-fixtures' }));
   // The runner sends no credential: the proxy adds the key. PUBLIC_URL is the proxy's URL, the
   // one clients use, so its Origin is allowed and the suite's forged Origin is not.
   proxy = await startAuthProxy(key);
@@ -64,6 +66,7 @@ describe.skipIf(!installed)('the official MCP conformance suite', () => {
     const { code, output } = await runConformance(`${proxy.url}/mcp`);
     expect(code, output).toBe(0);
     expect(output).toMatch(/Baseline check passed/);
+    expectNoSecretsIn(server.output(), [key]);
   });
 
   it('logged its tool calls, streamed ones included, with their outcomes', async () => {
