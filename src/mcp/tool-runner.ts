@@ -41,9 +41,11 @@ export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra
   const cancel = new AbortController();
   const untrack = run.calls.track(run.caller, extra.requestId, cancel);
   const signal = AbortSignal.any([extra.signal, run.clientGone, cancel.signal, timeout]);
+  let onAbort = () => {};
   const stopped = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     const result = await Promise.race([tool.handler(args as never, toolContext(tool, signal, extra, run)), stopped]);
@@ -66,6 +68,8 @@ export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra
     }
     return toolError(`The ${tool.name} tool failed unexpectedly. Try again later.`);
   } finally {
+    // Node holds a combined signal strongly while it has abort listeners: let it go with the call.
+    signal.removeEventListener('abort', onAbort);
     untrack();
   }
 }

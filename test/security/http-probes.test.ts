@@ -83,6 +83,22 @@ describe('protocol version and batches', () => {
   });
 });
 
+describe('params that do not fit the method', () => {
+  it('are answered with -32602 and a one-line reason, not as an internal error', async () => {
+    const cases = [
+      [rpc('initialize', { protocolVersion: '2025-11-25', capabilities: null, clientInfo: { name: 't', version: '1' } }, 5), 'params.capabilities'],
+      [rpc('tools/call', { name: 'add', arguments: 'a=1' }, 6), 'params.arguments'],
+      [rpc('resources/read', { uri: 7 }, 7), 'Method not found'],
+    ] as const;
+    for (const [body, where] of cases) {
+      const answer = await (await postMcp(server.url, body, auth)).json();
+      expect(answer.error.code, body).toBe(where === 'Method not found' ? -32601 : -32602);
+      expect(answer.error.message).toContain(where);
+      expect(answer.error.message).not.toContain('\n');
+    }
+  });
+});
+
 describe('oversized and malformed bodies', () => {
   it('answers a body over the limit with 413, whether its length is declared or streamed', async () => {
     const big = rpc('tools/call', { name: 'add', arguments: { a: 1, b: 2, pad: 'x'.repeat(MAX_BODY_BYTES) } });
