@@ -9,11 +9,15 @@ import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
 import { loadSigningKey } from './auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from './config.ts';
 import type { Database } from './db/database.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
+import { describeError as describe } from './errors.ts';
 import { originGuard } from './http/origin-guard.ts';
 import { wellKnown } from './http/well-known.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
+import { serviceUnavailable } from './http/service-unavailable.ts';
 import { JsonRpcCode, jsonRpcError } from './mcp/json-rpc.ts';
+import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
@@ -31,6 +35,8 @@ export interface AppDeps {
   log?: Logger;
   /** The tools on offer; default: every built-in tool. */
   tools?: readonly AnyTool[];
+  /** Registers resources and prompts on every per-request MCP server; default: none. */
+  extension?: McpExtension;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -126,7 +132,8 @@ export function createApp(deps: AppDeps): TenantMcp {
     '/mcp',
     bodyLimit({
       maxSize: config.MAX_BODY_BYTES,
-      onError: () => jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${config.MAX_BODY_BYTES} bytes.`),
+      // The rest of the body is not read: close the connection so that the client does not reuse it.
+      onError: () => jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${config.MAX_BODY_BYTES} bytes.`, null, { Connection: 'close' }),
     }),
     mcpHandler({
       db,
@@ -138,6 +145,7 @@ export function createApp(deps: AppDeps): TenantMcp {
       version: VERSION,
       onToolError: (tool, error) => log.error(`Tool ${tool} failed: ${describe(error)}`),
       insufficientScope: insufficientScope({ resourceMetadata }),
+      extension: deps.extension,
     }),
   );
 
@@ -146,6 +154,10 @@ export function createApp(deps: AppDeps): TenantMcp {
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
+    if (isDatabaseUnavailable(error)) {
+      log.error(`Database unavailable on ${c.req.method} ${c.req.path}: ${describe(error)}`);
+      return serviceUnavailable();
+    }
     log.error(`Unhandled error on ${c.req.method} ${c.req.path}: ${describe(error)}`);
     return c.json({ error: 'internal_error', error_description: 'The server failed to handle this request.' }, 500);
   });
@@ -156,9 +168,4 @@ export function createApp(deps: AppDeps): TenantMcp {
   }
 
   return { app, fetch: app.fetch, usage, close, ready: () => signingKey.then(() => undefined) };
-}
-
-/** An error's name and message, without a stack. */
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

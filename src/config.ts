@@ -62,6 +62,11 @@ export const configSchema = z.object({
     .optional(),
   /** The `aud` admin JWTs must carry; default PUBLIC_URL + /admin. */
   ADMIN_JWT_AUDIENCE: z.string().min(1).max(512).optional(),
+  /** Longest a tool call may run before its signal is aborted and it is answered with an error. */
+  TOOL_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000).default(30_000),
+  /** Test-only: serves the fixture tools, resources and prompts of src/test-fixtures. Needs NODE_ENV=test. */
+  TEST_FIXTURES: z.stringbool().default(false),
+  NODE_ENV: z.string().optional(),
 }).superRefine((config, ctx) => {
   if ((config.ADMIN_JWT_ISSUER === undefined) !== (config.ADMIN_JWT_JWKS_URI === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: 'set ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI together' });
@@ -82,7 +87,12 @@ export type Config = z.infer<typeof configSchema>;
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = configSchema.safeParse(blanksRemoved);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.TEST_FIXTURES && result.data.NODE_ENV !== 'test') {
+      throw new Error('Invalid configuration: TEST_FIXTURES serves test-only tools and is refused unless NODE_ENV=test. Never set it in production.');
+    }
+    return result.data;
+  }
   const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   throw new Error(`Invalid configuration: ${problems}`);
 }

@@ -157,7 +157,11 @@ describe('usage and limits through a libSQL server outage', () => {
       const res = await callTool(failClosed.url, key, 'add', { a: 1, b: 1 }, 'x');
       expect(res.status).toBe(503);
       expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
-      expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 'x', error: { code: -32000, message: 'Rate limits cannot be checked right now. Retry shortly.' } });
+      expect(await res.json()).toEqual({
+        jsonrpc: '2.0',
+        id: 'x',
+        error: { code: -32603, message: 'Service unavailable: the database cannot be reached right now. Retry shortly.' },
+      });
       expect((await health(failClosed)).limits).toMatchObject({ failMode: 'closed', degraded: true });
     });
     await waitFor(async () => ((await callTool(failClosed.url, key, 'add', { a: 1, b: 1 })).status === 200 ? true : undefined));

@@ -10,7 +10,10 @@ const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TO
   syncIntervalSeconds: config.DATABASE_SYNC_INTERVAL_SECONDS,
 });
 await migrateDatabase(database.db);
-const tenantMcp = createApp({ db: database.db, config });
+// Test-only fixtures are never loaded unless asked for (parseConfig refuses them outside NODE_ENV=test).
+const fixtures = config.TEST_FIXTURES ? (await import('../test-fixtures/index.ts')).testFixtures : {};
+if (config.TEST_FIXTURES) console.warn('TEST_FIXTURES is on: serving test-only tools, resources and prompts. Never do this in production.');
+const tenantMcp = createApp({ db: database.db, config, ...fixtures });
 await tenantMcp.ready(); // an unusable TOKEN_SIGNING_KEY stops the start, not the first request
 
 const server = serve({ fetch: tenantMcp.fetch, hostname: config.HOST, port: config.PORT }, (info) => {

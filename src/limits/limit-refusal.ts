@@ -2,15 +2,11 @@ import { JsonRpcCode } from '../mcp/json-rpc.ts';
 import type { Admission } from './rate-limiter.ts';
 
 /**
- * Answers a tools/call the limiter refused: 429 with Retry-After and a JSON-RPC error whose message
- * MCP clients show to the user, or 503 when limits cannot be checked (fail-closed mode).
+ * Answers a tools/call over a rate limit or quota: 429 with Retry-After and a JSON-RPC error whose
+ * message MCP clients show to the user.
  */
-export function limitRefusal(refusal: Exclude<Admission, { ok: true }>, id: string | number | null): Response {
+export function limitRefusal(refusal: Extract<Admission, { reason: 'limited' }>, id: string | number | null): Response {
   const headers = { 'Retry-After': String(refusal.retryAfterSeconds) };
-  if (refusal.reason === 'unavailable') {
-    const error = { code: JsonRpcCode.Refused, message: 'Rate limits cannot be checked right now. Retry shortly.' };
-    return Response.json({ jsonrpc: '2.0', id, error }, { status: 503, headers });
-  }
   const { limit, resetsAt, retryAfterSeconds } = refusal;
   const scope = [limit.tool ? `tool ${limit.tool}` : undefined, limit.keyId ? `key ${limit.keyId}` : undefined].filter(Boolean).join(' with ');
   const per = `at most ${limit.limit} call${limit.limit === 1 ? '' : 's'} per ${limit.unit} for ${scope || 'this tenant'}`;

@@ -39,7 +39,7 @@ export interface AppliedLimit {
 export type Admission =
   | { ok: true }
   | { ok: false; reason: 'limited'; limit: AppliedLimit; resetsAt: number; retryAfterSeconds: number }
-  | { ok: false; reason: 'unavailable'; retryAfterSeconds: number };
+  | { ok: false; reason: 'unavailable' };
 
 interface Counter {
   id: string;
@@ -246,7 +246,7 @@ export class RateLimiter {
   }
 
   #unavailable(): Admission {
-    return { ok: false, reason: 'unavailable', retryAfterSeconds: Math.ceil(RETRY_MS / 1000) };
+    return { ok: false, reason: 'unavailable' };
   }
 
   #unreachable(error: unknown): void {

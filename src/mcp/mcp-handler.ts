@@ -3,17 +3,22 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, Handler } from 'hono';
-import type { Caller } from '../auth/caller.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { UsageOutcome } from '../db/schema.ts';
+import { serviceUnavailable } from '../http/service-unavailable.ts';
 import { limitRefusal } from '../limits/limit-refusal.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
 import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
 import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
 import type { InsufficientScope } from './insufficient-scope.ts';
+import { answersWithEventStream, observeBody } from './event-stream.ts';
+import { InFlightCalls, cancelledRequestId } from './in-flight-calls.ts';
+import { answerInvalidParamsAsClientErrors } from './invalid-params.ts';
 import { JsonRpcCode, jsonRpcError } from './json-rpc.ts';
+import type { McpExtension } from './mcp-extension.ts';
+import { type ToolCallExtra, type ToolRun, runTool } from './tool-runner.ts';
 
 /** Hands background work (usage writes) to the runtime, e.g. a Worker's `ctx.waitUntil`. */
 export type Defer = (work: Promise<unknown>, c: Context) => void;
@@ -30,6 +35,8 @@ export interface McpHandlerOptions {
   onToolError: (tool: string, error: unknown) => void;
   /** Answers calls of tools the credential's scopes lack (step-up); default: every such tool looks unknown. */
   insufficientScope?: InsufficientScope;
+  /** Registers resources and prompts beyond the tools. */
+  extension?: McpExtension;
 }
 
 // ignoreBOM is the default; workerd's types require it to be spelled out.
@@ -44,6 +51,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
   // Every McpServer would otherwise compile its own Ajv instance; the SDK only uses it for elicitation.
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const serverInfo = { name: 'tenant-mcp', version: options.version };
+  const calls = new InFlightCalls();
 
   return async function handleMcp(c) {
     if (c.req.method !== 'POST') {
@@ -70,13 +78,21 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     }
 
     const caller = c.get('caller');
+    const cancelled = cancelledRequestId(message);
+    if (cancelled !== undefined) {
+      calls.cancel(caller, cancelled);
+      return new Response(null, { status: 202 });
+    }
     const visible = toolsVisibleTo(caller, options.tools);
     const call = toolCallOf(message);
+    const record = (outcome: UsageOutcome, responseBytes: number) => {
+      const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes };
+      options.defer(options.usage.record(usageEvent(c, caller, fields)), c);
+    };
     // Reads the answer once to count its bytes, then logs the call and returns the answer.
     const logged = async (response: Response, outcome: UsageOutcome) => {
       const body = await response.arrayBuffer();
-      const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes: body.byteLength };
-      options.defer(options.usage.record(usageEvent(c, caller, fields)), c);
+      record(outcome, body.byteLength);
       return new Response(body, response);
     };
 
@@ -90,47 +106,45 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     if (call) {
       // Only tools/call is charged, before the tool runs; initialize, ping and tools/list are free.
       const admission = await options.limiter.admit(caller, call.name);
-      if (!admission.ok) return logged(limitRefusal(admission, call.id), admission.reason === 'limited' ? 'rate_limited' : 'error');
+      if (!admission.ok) return admission.reason === 'limited' ? logged(limitRefusal(admission, call.id), 'rate_limited') : logged(serviceUnavailable(call.id), 'error');
     }
 
-    const run: { outcome?: UsageOutcome } = {};
-    const server = new McpServer(serverInfo, { capabilities: { tools: {} }, jsonSchemaValidator });
-    for (const tool of visible) registerTool(server, tool, { ...options, caller, run, clientGone: c.req.raw.signal });
-    const transport = new StreamableHTTPTransport({ enableJsonResponse: true });
+    const run: ToolRun = { caller, db: options.db, config: options.config, clientGone: c.req.raw.signal, calls, onToolError: options.onToolError };
+    // Notifications (progress, log messages) need an SSE answer; everything else gets plain JSON.
+    const stream = answersWithEventStream(c.req.header('Accept'), message, visible);
+    const logging = visible.some((t) => t.streaming);
+    const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(logging ? { logging: {} } : {}) }, jsonSchemaValidator });
+    for (const tool of visible) registerTool(server, tool, run);
+    options.extension?.(server, caller);
+    answerInvalidParamsAsClientErrors(server);
+    const transport = new StreamableHTTPTransport({ enableJsonResponse: !stream });
     await server.connect(transport);
     let response: Response | undefined;
     try {
       response = await transport.handleRequest(c, message);
-    } finally {
+    } catch (error) {
       void server.close();
+      throw error;
     }
+    if (stream && response?.status === 200) {
+      // The SSE body is still being written: closing the server now would cut it short.
+      return observeBody(response, (responseBytes, completed) => {
+        void server.close();
+        if (call) record(run.outcome ?? (completed ? 'invalid' : 'cancelled'), responseBytes);
+      });
+    }
+    void server.close();
     if (!response || response.status === 202) return new Response(null, { status: 202 });
     if (!call) return response;
+    if (run.unavailable) return logged(serviceUnavailable(call.id), 'error');
     // No outcome means the handler never ran: the SDK refused the arguments before calling it.
     return logged(response, run.outcome ?? 'invalid');
   };
 }
 
-interface ToolRegistration extends McpHandlerOptions {
-  caller: Caller;
-  run: { outcome?: UsageOutcome };
-  clientGone: AbortSignal;
-}
-
-function registerTool(server: McpServer, tool: AnyTool, r: ToolRegistration): void {
+function registerTool(server: McpServer, tool: AnyTool, run: ToolRun): void {
   const { name, title, description, inputSchema, outputSchema, annotations } = tool;
-  server.registerTool(name, { title, description, inputSchema, outputSchema, annotations }, async (args: unknown, extra: { signal: AbortSignal }) => {
-    try {
-      const signal = AbortSignal.any([extra.signal, r.clientGone]);
-      const result = await tool.handler(args as never, { caller: r.caller, db: r.db, config: r.config, signal });
-      r.run.outcome = result.isError ? 'tool_error' : 'ok';
-      return result;
-    } catch (error) {
-      r.run.outcome = 'error';
-      r.onToolError(name, error);
-      return { content: [{ type: 'text' as const, text: `The ${name} tool failed unexpectedly. Try again later.` }], isError: true };
-    }
-  });
+  server.registerTool(name, { title, description, inputSchema, outputSchema, annotations }, (args: unknown, extra: ToolCallExtra) => runTool(tool, args, extra, run));
 }
 
 function toolCallOf(message: object): { id: string | number | null; name: string } | undefined {

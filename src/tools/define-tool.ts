@@ -1,4 +1,4 @@
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, LoggingLevel, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { Caller } from '../auth/caller.ts';
 import type { Config } from '../config.ts';
@@ -9,8 +9,12 @@ export interface ToolContext {
   caller: Caller;
   db: Database;
   config: Config;
-  /** Aborted when the client cancels or disconnects. */
+  /** Aborted when the client cancels or disconnects, or the call exceeds TOOL_TIMEOUT_MS. */
   signal: AbortSignal;
+  /** Reports progress when the client asked for it (`_meta.progressToken`); otherwise does nothing. Never rejects. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Sends a log message to the client (`notifications/message`); delivered only to tools declared `streaming`. Never rejects. */
+  log(level: LoggingLevel, data: unknown): Promise<void>;
 }
 
 type Shape = z.ZodRawShape;
@@ -26,6 +30,8 @@ export interface ToolDefinition<Input extends Shape = Shape, Output extends Shap
   inputSchema: Input;
   outputSchema?: Output;
   annotations: ToolAnnotations;
+  /** The tool sends log messages while it runs: its calls are answered as an SSE stream when the client accepts one. */
+  streaming?: boolean;
   handler: (args: z.infer<z.ZodObject<Input>>, ctx: ToolContext) => Promise<CallToolResult>;
 }
 

@@ -9,11 +9,12 @@ export async function connectClient(baseUrl: string, headers: Record<string, str
 }
 
 /** Posts one raw JSON-RPC body to /mcp, as a client that does not use the SDK would. */
-export function postMcp(baseUrl: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+export function postMcp(baseUrl: string, body: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(new URL('/mcp', baseUrl), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
     body,
+    signal,
   });
 }
 

@@ -1,0 +1,57 @@
+import type { AnyTool } from '../tools/index.ts';
+
+/**
+ * True when a request should be answered as an SSE stream rather than one JSON body: it is a
+ * `tools/call`, the client accepts `text/event-stream`, and either the client asked for progress
+ * (`_meta.progressToken`) or the tool is declared `streaming` (it sends log messages). Everything
+ * else takes the cheaper JSON path, where notifications would be dropped.
+ */
+export function answersWithEventStream(accept: string | undefined, message: object, tools: readonly AnyTool[]): boolean {
+  if (!accept?.includes('text/event-stream')) return false;
+  const m = message as { method?: unknown; params?: { name?: unknown; _meta?: { progressToken?: unknown } } };
+  if (m.method !== 'tools/call') return false;
+  const token = m.params?._meta?.progressToken;
+  if (typeof token === 'string' || typeof token === 'number') return true;
+  return tools.some((t) => t.streaming === true && t.name === m.params?.name);
+}
+
+/**
+ * Passes a streamed response through unchanged while counting its bytes, and calls `onEnd` once:
+ * when the body has been read to its end (`completed`), or when the client went away first.
+ */
+export function observeBody(response: Response, onEnd: (bytes: number, completed: boolean) => void): Response {
+  if (!response.body) {
+    onEnd(0, true);
+    return response;
+  }
+  const reader = response.body.getReader();
+  let bytes = 0;
+  let ended = false;
+  const end = (completed: boolean) => {
+    if (ended) return;
+    ended = true;
+    onEnd(bytes, completed);
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          end(true);
+          return;
+        }
+        bytes += value.byteLength;
+        controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+        end(false);
+      }
+    },
+    async cancel(reason) {
+      end(false);
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
