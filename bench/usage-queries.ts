@@ -54,8 +54,8 @@ const fillMs = performance.now() - t;
 
 const indexSets = {
   covering: [
-    'create index usage_events_at_cover_idx on usage_events (at, id, tenant_id, key_id, tool, outcome, duration_ms, request_bytes, response_bytes)',
-    'create index usage_events_tenant_at_cover_idx on usage_events (tenant_id, at, id, key_id, tool, outcome, duration_ms, request_bytes, response_bytes)',
+    'create index usage_events_at_cover_idx on usage_events (at, tenant_id, key_id, tool, outcome, duration_ms, request_bytes, response_bytes)',
+    'create index usage_events_tenant_at_cover_idx on usage_events (tenant_id, at, key_id, tool, outcome, duration_ms, request_bytes, response_bytes)',
   ],
   narrow: ['create index usage_events_at_idx on usage_events (at)', 'create index usage_events_tenant_at_idx on usage_events (tenant_id, at)'],
 };

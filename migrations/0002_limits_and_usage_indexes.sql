@@ -25,5 +25,5 @@ CREATE TABLE `usage_batches` (
 CREATE INDEX `usage_batches_written_at_idx` ON `usage_batches` (`written_at`);--> statement-breakpoint
 DROP INDEX `usage_events_at_idx`;--> statement-breakpoint
 DROP INDEX `usage_events_tenant_at_idx`;--> statement-breakpoint
-CREATE INDEX `usage_events_at_cover_idx` ON `usage_events` (`at`,`id`,`tenant_id`,`key_id`,`tool`,`outcome`,`duration_ms`,`request_bytes`,`response_bytes`);--> statement-breakpoint
-CREATE INDEX `usage_events_tenant_at_cover_idx` ON `usage_events` (`tenant_id`,`at`,`id`,`key_id`,`tool`,`outcome`,`duration_ms`,`request_bytes`,`response_bytes`);
+CREATE INDEX `usage_events_at_cover_idx` ON `usage_events` (`at`,`tenant_id`,`key_id`,`tool`,`outcome`,`duration_ms`,`request_bytes`,`response_bytes`);--> statement-breakpoint
+CREATE INDEX `usage_events_tenant_at_cover_idx` ON `usage_events` (`tenant_id`,`at`,`key_id`,`tool`,`outcome`,`duration_ms`,`request_bytes`,`response_bytes`);

@@ -95,10 +95,9 @@ export const usageEvents = sqliteTable(
     userAgent: text('user_agent'),
   },
   (t) => [
-    // Covering indexes: reports over a time range (all tenants, or one) read only the index, and
-    // (at, id) is the order exports page by.
-    index('usage_events_at_cover_idx').on(t.at, t.id, t.tenantId, t.keyId, t.tool, t.outcome, t.durationMs, t.requestBytes, t.responseBytes),
-    index('usage_events_tenant_at_cover_idx').on(t.tenantId, t.at, t.id, t.keyId, t.tool, t.outcome, t.durationMs, t.requestBytes, t.responseBytes),
+    // Covering indexes: reports over a time range, of all tenants or one, read only the index.
+    index('usage_events_at_cover_idx').on(t.at, t.tenantId, t.keyId, t.tool, t.outcome, t.durationMs, t.requestBytes, t.responseBytes),
+    index('usage_events_tenant_at_cover_idx').on(t.tenantId, t.at, t.keyId, t.tool, t.outcome, t.durationMs, t.requestBytes, t.responseBytes),
   ],
 );
 

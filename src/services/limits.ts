@@ -34,7 +34,7 @@ export interface LimitChange {
  * Unmentioned settings keep their value; a limit left with neither a rate nor a quota is deleted.
  */
 export async function setLimits(db: Database, tenantSlug: string | undefined, change: LimitChange): Promise<LimitInfo> {
-  if (change.rate === undefined && change.quota === undefined) throw new AppError('invalid', 'Nothing to limit: give --rate and/or --quota');
+  if (change.rate === undefined && change.quota === undefined) throw new AppError('invalid', 'Nothing to limit: give a rate and/or a quota');
   const rate = change.rate === undefined ? undefined : parseRate(change.rate);
   const quota = change.quota === undefined ? undefined : parseQuota(change.quota);
   if (change.tool !== undefined && !allTools.some((t) => t.name === change.tool)) {
