@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import type { HashSecret } from './auth/api-key.ts';
 import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { type Config, publicUrl } from './config.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   log?: Logger;
   /** The tools on offer; default: every built-in tool. */
   tools?: readonly AnyTool[];
+  /** Digests presented key secrets; default Web Crypto. Node passes a faster synchronous one. */
+  hashSecret?: HashSecret;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -49,7 +52,11 @@ export function createApp(deps: AppDeps): TenantMcp {
     maxBuffered: config.USAGE_BUFFER_MAX,
     onError: (error) => log.error(`Cannot write usage events, will retry: ${describe(error)}`),
   });
-  const keys = new ApiKeyVerifier(db, { ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: config.KEY_CACHE_MAX_ENTRIES });
+  const keys = new ApiKeyVerifier(db, {
+    ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000,
+    maxEntries: config.KEY_CACHE_MAX_ENTRIES,
+    hashSecret: deps.hashSecret,
+  });
   const allowedOrigins = [new URL(publicUrl(config)).origin, ...config.ALLOWED_ORIGINS];
 
   const app = new Hono();

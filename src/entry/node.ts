@@ -2,11 +2,12 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { parseConfig } from '../config.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
+import { hashSecretSync } from '../node/hash-secret.ts';
 
 const config = parseConfig(process.env);
 const database = await openDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
 await migrateDatabase(database.db);
-const tenantMcp = createApp({ db: database.db, config });
+const tenantMcp = createApp({ db: database.db, config, hashSecret: hashSecretSync });
 
 const server = serve({ fetch: tenantMcp.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
   console.info(`tenant-mcp listening on http://${info.address}:${info.port} (MCP at /mcp)`);
