@@ -1,12 +1,14 @@
 import { StreamableHTTPTransport } from '@hono/mcp';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { type AnyObjectSchema, objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { type JSONRPCMessage, ListToolsRequestSchema, type ListToolsResult, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, Handler } from 'hono';
-import type { Caller } from '../auth/caller.ts';
+import { TtlCache } from '../auth/ttl-cache.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { UsageOutcome } from '../db/schema.ts';
+import type { ToolContext } from '../tools/define-tool.ts';
 import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
 import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
@@ -26,17 +28,36 @@ export interface McpHandlerOptions {
   onToolError: (tool: string, error: unknown) => void;
 }
 
+/** A tool's zod objects, built once instead of by every per-request McpServer. */
+interface ToolSchemas {
+  input: AnyObjectSchema;
+  output?: AnyObjectSchema;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+// Distinct visible tool sets are few (one per scope combination in use); 256 bounds the worst case.
+const TOOL_LIST_CACHE_ENTRIES = 256;
 
 /**
  * Serves MCP over Streamable HTTP, statelessly: every POST gets a new McpServer and transport that
  * know only the tools the caller may use. Sharing them across requests lets concurrent callers
  * with equal JSON-RPC ids receive each other's answers (GHSA-345p-7cg4-v4c7).
+ *
+ * What a request does not need is not built: a tools/call registers only the tool it calls, other
+ * methods none (the tools capability is declared up front), and a tools/list is answered, through
+ * the SDK's own request pipeline, from the result the SDK computed for the same visible tool set.
  */
 export function mcpHandler(options: McpHandlerOptions): Handler {
   // Every McpServer would otherwise compile its own Ajv instance; the SDK only uses it for elicitation.
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const serverInfo = { name: 'tenant-mcp', version: options.version };
+  // The same objects McpServer.registerTool would build from the raw shapes, once per process.
+  const schemas = new Map<AnyTool, ToolSchemas>(
+    options.tools.map((t) => [t, { input: objectFromShape(t.inputSchema), output: t.outputSchema && objectFromShape(t.outputSchema) }]),
+  );
+  // tools/list results by visible tool set. Tools are fixed for the process, so entries never go stale.
+  const toolLists = new TtlCache<string, ListToolsResult>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: TOOL_LIST_CACHE_ENTRIES });
 
   return async function handleMcp(c) {
     if (c.req.method !== 'POST') {
@@ -63,52 +84,91 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     }
 
     const caller = c.get('caller');
-    const visible = toolsVisibleTo(caller, options.tools);
     const call = toolCallOf(message);
-    // Reads the answer once to count its bytes, then logs the call and returns the answer.
-    const logged = async (response: Response, outcome: UsageOutcome) => {
-      const body = await response.arrayBuffer();
-      const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes: body.byteLength };
+    const logCall = (outcome: UsageOutcome, responseBytes: number) => {
+      const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes };
       options.defer(options.usage.record(usageEvent(c, caller, fields)), c);
-      return new Response(body, response);
     };
 
-    if (call && !visible.some((t) => t.name === call.name)) {
-      // A tool outside the caller's grants is indistinguishable from one that does not exist.
-      const exists = options.tools.some((t) => t.name === call.name);
-      return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id), exists ? 'denied' : 'invalid');
+    const server = new McpServer(serverInfo, { capabilities: { tools: {} }, jsonSchemaValidator });
+    let listKey: string | undefined;
+    let cachedList: ListToolsResult | undefined;
+    const run: { outcome?: UsageOutcome } = {};
+    if (call) {
+      const tool = toolsVisibleTo(caller, options.tools).find((t) => t.name === call.name);
+      if (!tool) {
+        // A tool outside the caller's grants is indistinguishable from one that does not exist.
+        const exists = options.tools.some((t) => t.name === call.name);
+        const refusal = jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id);
+        const body = await refusal.arrayBuffer();
+        logCall(exists ? 'denied' : 'invalid', body.byteLength);
+        return new Response(body, refusal);
+      }
+      registerTool(server, tool, schemas.get(tool)!, { ...options, c, run });
+    } else if ((message as { method?: unknown }).method === 'tools/list') {
+      const visible = toolsVisibleTo(caller, options.tools);
+      listKey = visible.map((t) => t.name).join(',');
+      cachedList = toolLists.get(listKey);
+      if (cachedList) {
+        const result = cachedList;
+        server.server.setRequestHandler(ListToolsRequestSchema, () => result);
+      } else {
+        for (const tool of visible) registerTool(server, tool, schemas.get(tool)!, { ...options, c, run });
+      }
     }
 
-    const run: { outcome?: UsageOutcome } = {};
-    const server = new McpServer(serverInfo, { capabilities: { tools: {} }, jsonSchemaValidator });
-    for (const tool of visible) registerTool(server, tool, { ...options, caller, run, clientGone: c.req.raw.signal });
     const transport = new StreamableHTTPTransport({ enableJsonResponse: true });
+    // Keeps the JSON-RPC answer the SDK sends, to count its bytes without reading the HTTP body back.
+    let answer: JSONRPCMessage | undefined;
+    const send = transport.send.bind(transport);
+    transport.send = (reply, sendOptions) => {
+      answer = reply;
+      return send(reply, sendOptions);
+    };
     await server.connect(transport);
     let response: Response | undefined;
     try {
       response = await transport.handleRequest(c, message);
-    } finally {
+    } catch (error) {
       void server.close();
+      throw error;
     }
+    // Not closed on success: in JSON mode the answer has been sent by now, nothing is in flight, and
+    // close() would only allocate a "Connection closed" error and abort a finished handler's signal.
+    // Nothing refers to the server or transport after this request, so both are collected.
     if (!response || response.status === 202) return new Response(null, { status: 202 });
+    if (listKey !== undefined && !cachedList && answer && 'result' in answer) {
+      toolLists.set(listKey, deepFreeze(answer.result as ListToolsResult));
+    }
     if (!call) return response;
     // No outcome means the handler never ran: the SDK refused the arguments before calling it.
-    return logged(response, run.outcome ?? 'invalid');
+    // @hono/mcp writes the answer as JSON.stringify(answer), so this is the body's exact size.
+    logCall(run.outcome ?? 'invalid', answer ? utf8Encoder.encode(JSON.stringify(answer)).byteLength : 0);
+    return response;
   };
 }
 
 interface ToolRegistration extends McpHandlerOptions {
-  caller: Caller;
+  c: Context;
   run: { outcome?: UsageOutcome };
-  clientGone: AbortSignal;
 }
 
-function registerTool(server: McpServer, tool: AnyTool, r: ToolRegistration): void {
-  const { name, title, description, inputSchema, outputSchema, annotations } = tool;
-  server.registerTool(name, { title, description, inputSchema, outputSchema, annotations }, async (args: unknown, extra: { signal: AbortSignal }) => {
+function registerTool(server: McpServer, tool: AnyTool, schemas: ToolSchemas, r: ToolRegistration): void {
+  const { name, title, description, annotations } = tool;
+  const config = { title, description, inputSchema: schemas.input, outputSchema: schemas.output, annotations };
+  server.registerTool(name, config, async (args: unknown, extra: { signal: AbortSignal }) => {
+    let signal: AbortSignal | undefined;
+    const context: ToolContext = {
+      caller: r.c.get('caller'),
+      db: r.db,
+      config: r.config,
+      // Built on first use: combining signals allocates, and most tools never look.
+      get signal() {
+        return (signal ??= AbortSignal.any([extra.signal, r.c.req.raw.signal]));
+      },
+    };
     try {
-      const signal = AbortSignal.any([extra.signal, r.clientGone]);
-      const result = await tool.handler(args as never, { caller: r.caller, db: r.db, config: r.config, signal });
+      const result = await tool.handler(args as never, context);
       r.run.outcome = result.isError ? 'tool_error' : 'ok';
       return result;
     } catch (error) {
@@ -125,4 +185,13 @@ function toolCallOf(message: object): { id: string | number | null; name: string
   const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
   const name = typeof m.params?.name === 'string' ? m.params.name.slice(0, 128) : '';
   return { id, name };
+}
+
+/** Freezes a value and everything inside it, so a result shared between requests cannot be changed by one. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
