@@ -2,7 +2,7 @@
 // one case, then a summary of self time by function and by package.
 // Usage: npm run bench:profile -- [--case call|connect] [--duration 10] [--connections 32] [--top 30]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,20 +62,23 @@ console.error(`${values.case}: ${Math.round(result.requests.average)} req/s, non
 child.kill('SIGTERM');
 await exited;
 
-// --- summarise the .cpuprofile: self time per function and per package ---
-interface Node {
+// --- summarise the .cpuprofile: self and inclusive time per function, self time per package ---
+interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+// tsx's loader thread writes a profile too; the server's main thread has the largest.
+const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+const file = files.map((f) => ({ f, size: statSync(join(profDir, f)).size })).sort((a, b) => b.size - a.size)[0]?.f;
 if (!file) throw new Error('no .cpuprofile written');
-const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const idle = [...selfUs].filter(([id]) => ['(idle)', '(program)', '(garbage collector)'].includes(byId.get(id)!.callFrame.functionName));
 
 const where = (url: string) => {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
@@ -83,19 +86,31 @@ const where = (url: string) => {
   if (url.includes(root)) return url.slice(url.indexOf(root) + root.length);
   return url || '(native)';
 };
-const fn = new Map<string, number>();
+const label = (id: number) => {
+  const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+  return `${functionName || '(anonymous)'}  ${where(url)}${url ? `:${lineNumber + 1}` : ''}`;
+};
+const self = new Map<string, number>();
+const inclusive = new Map<string, number>();
 const pkg = new Map<string, number>();
 for (const [id, us] of selfUs) {
-  const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-  const key = `${functionName || '(anonymous)'}  ${where(url)}${url ? `:${lineNumber + 1}` : ''}`;
-  fn.set(key, (fn.get(key) ?? 0) + us);
+  self.set(label(id), (self.get(label(id)) ?? 0) + us);
+  const { url, functionName } = byId.get(id)!.callFrame;
   const p = url ? where(url).split('/')[0]! : functionName;
   pkg.set(p, (pkg.get(p) ?? 0) + us);
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const l = label(cur);
+    if (!seen.has(l)) inclusive.set(l, (inclusive.get(l) ?? 0) + us);
+    seen.add(l);
+  }
 }
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
-console.log(`\nProfile ${join(profDir, file)}: ${(total / 1e6).toFixed(1)} s sampled; ` +
-  idle.map(([id, us]) => `${byId.get(id)!.callFrame.functionName} ${pct(us)}`).join(', '));
-console.log('\nSelf time by package / area:');
-for (const [k, us] of [...pkg].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(us)}  ${k}`);
+const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+console.log(`\nProfile ${join(profDir, file)}: ${(total / 1e6).toFixed(1)} s sampled (startup included).`);
+console.log('\nSelf time by package or area:');
+for (const [k, us] of top(pkg, 20)) console.log(`${pct(us)}  ${k}`);
 console.log(`\nTop ${values.top} functions by self time:`);
-for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`${pct(us)}  ${k}`);
+for (const [k, us] of top(self, Number(values.top))) console.log(`${pct(us)}  ${k}`);
+console.log(`\nTop ${values.top} functions by inclusive time:`);
+for (const [k, us] of top(inclusive, Number(values.top))) console.log(`${pct(us)}  ${k}`);

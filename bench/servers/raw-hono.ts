@@ -1,5 +1,6 @@
 // The floor: Hono + @hono/node-server, parse the JSON body, answer with a fixed-shape JSON-RPC
 // reply. No MCP SDK, no validation beyond what the reply needs.
+import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 
@@ -20,7 +21,8 @@ const TOOLS = {
   }],
 };
 
-const app = new Hono();
+/** The floor's app, also run in-process by bench/in-process.ts. */
+export const app = new Hono();
 app.post('/mcp', async (c) => {
   const msg = await c.req.json<any>();
   if (msg.id === undefined) return c.body(null, 202); // notification
@@ -38,7 +40,10 @@ app.post('/mcp', async (c) => {
   }
 });
 
-const port = Number(process.env.PORT ?? 3000);
-serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) => {
-  console.log(`raw-hono listening on http://127.0.0.1:${info.port}/mcp`);
-});
+// Serves only when run as a program, not when bench/in-process.ts imports the app.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(process.env.PORT ?? 3000);
+  serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) => {
+    console.log(`raw-hono listening on http://127.0.0.1:${info.port}/mcp`);
+  });
+}
