@@ -42,6 +42,14 @@ describe('the MCP handler', () => {
     }
   });
 
+  it('answers a notification with an empty 202 of known length', async () => {
+    const res = await postMcp(server.url, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), math);
+    expect(res.status).toBe(202);
+    expect(res.headers.get('content-length')).toBe('0');
+    expect(res.headers.get('transfer-encoding')).toBeNull();
+    expect(await res.text()).toBe('');
+  });
+
   it('logs the exact sizes of each tools/call request and answer', async () => {
     const bodies = [rpc('tools/call', { name: 'add', arguments: { a: 1, b: 2 } }, 'x'), rpc('tools/call', { name: 'whoami', arguments: {} }, 7)];
     const sizes: [number, number][] = [];

@@ -136,7 +136,9 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     // Not closed on success: in JSON mode the answer has been sent by now, nothing is in flight, and
     // close() would only allocate a "Connection closed" error and abort a finished handler's signal.
     // Nothing refers to the server or transport after this request, so both are collected.
-    if (!response || response.status === 202) return new Response(null, { status: 202 });
+    // An empty byte body, not null: it goes out with Content-Length: 0 (Node's adapter writes it
+    // directly; a null body takes its slow path and goes out chunked with a text/plain type).
+    if (!response || response.status === 202) return new Response(new Uint8Array(0), { status: 202, headers: {} });
     if (listKey !== undefined && !cachedList && answer && 'result' in answer) {
       toolLists.set(listKey, deepFreeze(answer.result as ListToolsResult));
     }
