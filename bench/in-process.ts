@@ -2,7 +2,7 @@
 // numbers move only when the app (or the SDK path it drives) does. Far less noisy than HTTP load
 // on a shared machine; use it to compare optimisations, and `npm run bench` for the real thing.
 // Each server runs in its own child process; the table gives CPU per request and its ratio to raw Hono.
-// Usage: npm run bench:in-process -- [--server tenant-mcp,hono-mcp-minimal,raw-hono] [--case call|list|connect]
+// Usage: npm run bench:in-process -- [--server tenant-mcp,hono-mcp-minimal,sdk-web-standard,raw-hono] [--case call|list|connect]
 //                                    [--requests 20000] [--concurrency 16] [--rounds 5]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
-    server: { type: 'string', default: 'tenant-mcp,hono-mcp-minimal,raw-hono' },
+    server: { type: 'string', default: 'tenant-mcp,hono-mcp-minimal,sdk-web-standard,raw-hono' },
     requests: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '16' },
     case: { type: 'string', default: 'call' },
@@ -64,12 +64,13 @@ if (server === 'tenant-mcp') {
   const { createApp } = await import('../src/app.ts');
   const { parseConfig } = await import('../src/config.ts');
   const { openDatabase } = await import('../src/node/database.ts');
-  const { hashSecretSync } = await import('../src/node/hash-secret.ts');
+  // Absent from older checkouts, which this script may be copied into to measure them.
+  const hashSecret = await import('../src/node/hash-secret.ts').then((m) => m.hashSecretSync, () => undefined);
   const { provisionBenchDatabase } = await import('./provision.ts');
   const dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-inproc-'));
   const provisioned = await provisionBenchDatabase(dir);
   const database = await openDatabase(provisioned.url);
-  const app = createApp({ db: database.db, config: parseConfig({}), log: { info() {}, warn() {}, error: console.error }, hashSecret: hashSecretSync });
+  const app = createApp({ db: database.db, config: parseConfig({}), log: { info() {}, warn() {}, error: console.error }, hashSecret });
   headers.authorization = `Bearer ${provisioned.key}`;
   fetchApp = app.fetch;
   close = async () => {
@@ -78,8 +79,9 @@ if (server === 'tenant-mcp') {
     rmSync(dir, { recursive: true, force: true });
     if (unwritten > 0) throw new Error(`${unwritten} usage events unwritten`);
   };
-} else if (server === 'raw-hono' || server === 'hono-mcp-minimal') {
-  const { app } = await import(server === 'raw-hono' ? './servers/raw-hono.ts' : './servers/hono-mcp.ts');
+} else if (server === 'raw-hono' || server === 'hono-mcp-minimal' || server === 'sdk-web-standard') {
+  const file = { 'raw-hono': './servers/raw-hono.ts', 'hono-mcp-minimal': './servers/hono-mcp.ts', 'sdk-web-standard': './servers/sdk-web-standard.ts' }[server];
+  const { app } = (await import(file)) as { app: { fetch: typeof fetchApp } };
   fetchApp = app.fetch;
 } else {
   throw new Error(`unknown server ${server}`);
