@@ -113,8 +113,8 @@ export interface BenchOptions {
   durationSeconds: number;
   protocolVersion: string;
   cases: CaseName[];
-  /** Pin servers to core 0 and the load generator to core 1. */
-  pin: boolean;
+  /** CPU lists (taskset syntax) for the servers and for the load generator, or false not to pin. */
+  pin: { server: string; loadgen: string } | false;
   outDir: string;
   /** Target names to run (the floor always runs); optional targets run only when named. */
   only?: string[];
@@ -522,7 +522,7 @@ function addTotals(totals: CaseTotals, run: LoadRun) {
   for (const [m, n] of Object.entries(run.counters.bad)) totals.bad[m] = (totals.bad[m] ?? 0) + n;
 }
 
-async function benchTarget(t: TargetConfig, opts: BenchOptions, pinned: boolean, log: (m: string) => void): Promise<TargetResult> {
+async function benchTarget(t: TargetConfig, opts: BenchOptions, pinned: string | false, log: (m: string) => void): Promise<TargetResult> {
   const cases = (t.cases ?? opts.cases).filter((c) => opts.cases.includes(c));
   const res: TargetResult = { name: t.name, description: t.description, floor: !!t.floor, cases: [], checks: [], totals: {} };
   const port = await freePort();
@@ -554,7 +554,7 @@ async function benchTarget(t: TargetConfig, opts: BenchOptions, pinned: boolean,
 
   const args = t.args.map((a) => subst(a, port));
   // taskset execs the command, so the PID is the server's own.
-  const [cmd, argv] = pinned ? ['taskset', ['-c', '0', t.command, ...args]] : [t.command, args];
+  const [cmd, argv] = pinned ? ['taskset', ['-c', pinned, t.command, ...args]] : [t.command, args];
   mkdirSync(join(opts.outDir, 'logs'), { recursive: true });
   const logPath = join(opts.outDir, 'logs', `${t.name}.log`);
   const logStream = createWriteStream(logPath);
@@ -563,7 +563,7 @@ async function benchTarget(t: TargetConfig, opts: BenchOptions, pinned: boolean,
   child.stdout!.pipe(logStream, { end: false });
   child.stderr!.pipe(logStream, { end: false });
   ctx.pid = res.pid = child.pid;
-  ctx.log(`pid ${child.pid} on ${ctx.url}${pinned ? ' (core 0)' : ''}, log ${logPath}`);
+  ctx.log(`pid ${child.pid} on ${ctx.url}${pinned ? ` (CPUs ${pinned})` : ''}, log ${logPath}`);
 
   let running = true;
   try {
@@ -699,16 +699,16 @@ export async function runBench(targets: TargetConfig[], opts: BenchOptions, log:
   watchdog.unref();
 
   const ncpu = cpus().length;
-  let pinned = false;
+  let pinned: string | false = false;
   let pinNote: string;
   if (!opts.pin) pinNote = 'no pinning (--no-pin)';
   else if (!hasTaskset()) pinNote = 'taskset not found: server and load generator share all cores';
-  else if (ncpu < 2) pinNote = `only ${ncpu} CPU: server and load generator share it`;
+  else if (ncpu < 2 && opts.pin.server !== opts.pin.loadgen) pinNote = `only ${ncpu} CPU: server and load generator share it`;
   else {
     // -a: every thread of this process (V8 platform and GC threads, libuv pool), not only the main one
-    execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
-    pinned = true;
-    pinNote = 'servers on core 0 (taskset -c 0), load generator on core 1 (taskset -a -cp 1)';
+    execFileSync('taskset', ['-a', '-cp', opts.pin.loadgen, String(process.pid)], { stdio: 'ignore' });
+    pinned = opts.pin.server;
+    pinNote = `servers on CPU ${opts.pin.server} (taskset -c), load generator on CPU ${opts.pin.loadgen} (taskset -a -cp)`;
   }
   log(pinNote);
 

@@ -1,5 +1,6 @@
 // npm run bench -- [--duration 8] [--warmup 3] [--connections 32] [--cases call,connect] [--repeat 1]
-//                   [--only tenant-mcp,sdk-example] [--all] [--many-keys 100000] [--baseline DIR] [--no-pin] [--out DIR] [--timeout 10]
+//                   [--only tenant-mcp,sdk-example] [--all] [--many-keys 100000] [--baseline DIR] [--out DIR] [--timeout 10]
+//                   [--server-cpus 0] [--loadgen-cpus 1] [--no-pin]
 // Prints a markdown report (also written to OUT/latest.md, raw numbers to OUT/latest.json) and
 // exits 1 when a server failed, an answer was wrong, or a check failed. Goals are reported, not enforced.
 import { writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     'many-keys': { type: 'string', default: '100000' },
     baseline: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
+    'server-cpus': { type: 'string', default: '0' },
+    'loadgen-cpus': { type: 'string', default: '1' },
     out: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
     timeout: { type: 'string', default: '10' },
     repeat: { type: 'string', default: '1' },
@@ -36,7 +39,7 @@ const report = await runBench(
     durationSeconds: Number(values.duration),
     protocolVersion: '2025-11-25',
     cases: values.cases!.split(',') as CaseName[],
-    pin: !values['no-pin'],
+    pin: values['no-pin'] ? false : { server: values['server-cpus']!, loadgen: values['loadgen-cpus']! },
     outDir: values.out!,
     only: values.only?.split(','),
     all: values.all,
