@@ -2,6 +2,7 @@ import { StreamableHTTPTransport } from '@hono/mcp';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { type AnyObjectSchema, objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { type JSONRPCMessage, ListToolsRequestSchema, type ListToolsResult, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, Handler } from 'hono';
 import { TtlCache } from '../auth/ttl-cache.ts';
@@ -117,14 +118,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       }
     }
 
-    const transport = new StreamableHTTPTransport({ enableJsonResponse: true });
-    // Keeps the JSON-RPC answer the SDK sends, to count its bytes without reading the HTTP body back.
-    let answer: JSONRPCMessage | undefined;
-    const send = transport.send.bind(transport);
-    transport.send = (reply, sendOptions) => {
-      answer = reply;
-      return send(reply, sendOptions);
-    };
+    const transport = new AnswerKeepingTransport({ enableJsonResponse: true });
     await server.connect(transport);
     let response: Response | undefined;
     try {
@@ -139,6 +133,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     // An empty byte body, not null: it goes out with Content-Length: 0 (Node's adapter writes it
     // directly; a null body takes its slow path and goes out chunked with a text/plain type).
     if (!response || response.status === 202) return new Response(new Uint8Array(0), { status: 202, headers: {} });
+    const answer = transport.answer;
     if (listKey !== undefined && !cachedList && answer && 'result' in answer) {
       toolLists.set(listKey, deepFreeze(answer.result as ListToolsResult));
     }
@@ -148,6 +143,16 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     logCall(run.outcome ?? 'invalid', answer ? utf8Encoder.encode(JSON.stringify(answer)).byteLength : 0);
     return response;
   };
+}
+
+/** @hono/mcp's transport, keeping the JSON-RPC answer it sends, to count its bytes without reading the HTTP body back. */
+class AnswerKeepingTransport extends StreamableHTTPTransport {
+  answer: JSONRPCMessage | undefined;
+
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    this.answer = message;
+    return super.send(message, options);
+  }
 }
 
 interface ToolRegistration extends McpHandlerOptions {
