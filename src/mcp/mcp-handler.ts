@@ -42,7 +42,7 @@ const TOOL_LIST_CACHE_ENTRIES = 256;
 
 /**
  * Serves MCP over Streamable HTTP, statelessly: every POST gets a new McpServer and transport that
- * know only the tools the caller may use. Sharing them across requests lets concurrent callers
+ * know at most the tools the caller may use. Sharing them across requests lets concurrent callers
  * with equal JSON-RPC ids receive each other's answers (GHSA-345p-7cg4-v4c7).
  *
  * What a request does not need is not built: a tools/call registers only the tool it calls, other
@@ -91,20 +91,21 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       options.defer(options.usage.record(usageEvent(c, caller, fields)), c);
     };
 
+    const tool = call && toolsVisibleTo(caller, options.tools).find((t) => t.name === call.name);
+    if (call && !tool) {
+      // A tool outside the caller's grants is indistinguishable from one that does not exist.
+      const exists = options.tools.some((t) => t.name === call.name);
+      const refusal = jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id);
+      const body = await refusal.arrayBuffer();
+      logCall(exists ? 'denied' : 'invalid', body.byteLength);
+      return new Response(body, refusal);
+    }
+
     const server = new McpServer(serverInfo, { capabilities: { tools: {} }, jsonSchemaValidator });
+    const run: { outcome?: UsageOutcome } = {};
     let listKey: string | undefined;
     let cachedList: ListToolsResult | undefined;
-    const run: { outcome?: UsageOutcome } = {};
-    if (call) {
-      const tool = toolsVisibleTo(caller, options.tools).find((t) => t.name === call.name);
-      if (!tool) {
-        // A tool outside the caller's grants is indistinguishable from one that does not exist.
-        const exists = options.tools.some((t) => t.name === call.name);
-        const refusal = jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id);
-        const body = await refusal.arrayBuffer();
-        logCall(exists ? 'denied' : 'invalid', body.byteLength);
-        return new Response(body, refusal);
-      }
+    if (tool) {
       registerTool(server, tool, schemas.get(tool)!, { ...options, c, run });
     } else if ((message as { method?: unknown }).method === 'tools/list') {
       const visible = toolsVisibleTo(caller, options.tools);
@@ -114,7 +115,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
         const result = cachedList;
         server.server.setRequestHandler(ListToolsRequestSchema, () => result);
       } else {
-        for (const tool of visible) registerTool(server, tool, schemas.get(tool)!, { ...options, c, run });
+        for (const t of visible) registerTool(server, t, schemas.get(t)!, { ...options, c, run });
       }
     }
 
@@ -130,6 +131,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     // Not closed on success: in JSON mode the answer has been sent by now, nothing is in flight, and
     // close() would only allocate a "Connection closed" error and abort a finished handler's signal.
     // Nothing refers to the server or transport after this request, so both are collected.
+
     // An empty byte body, not null: it goes out with Content-Length: 0 (Node's adapter writes it
     // directly; a null body takes its slow path and goes out chunked with a text/plain type).
     if (!response || response.status === 202) return new Response(new Uint8Array(0), { status: 202, headers: {} });
