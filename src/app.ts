@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { createAdminApp } from './admin/admin-app.ts';
+import type { HashSecret } from './auth/api-key.ts';
 import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   tools?: readonly AnyTool[];
   /** Registers resources and prompts on every per-request MCP server; default: none. */
   extension?: McpExtension;
+  /** Digests presented key secrets; default Web Crypto. Node passes a faster synchronous one. */
+  hashSecret?: HashSecret;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -72,7 +75,11 @@ export function createApp(deps: AppDeps): TenantMcp {
     onUnreachable: (error) => log.error(`Cannot reach the database for rate limits, failing ${config.LIMITS_FAIL_MODE}: ${describe(error)}`),
     onRecovered: () => log.info('Rate limits reach the database again'),
   });
-  const keys = new ApiKeyVerifier(db, { ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: config.KEY_CACHE_MAX_ENTRIES });
+  const keys = new ApiKeyVerifier(db, {
+    ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000,
+    maxEntries: config.KEY_CACHE_MAX_ENTRIES,
+    hashSecret: deps.hashSecret,
+  });
   const allowedOrigins = [new URL(publicUrl(config)).origin, ...config.ALLOWED_ORIGINS];
   const tools = deps.tools ?? allTools;
   const signingKey = config.TOKEN_SIGNING_KEY ? loadSigningKey(config.TOKEN_SIGNING_KEY) : Promise.resolve(undefined);

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/database.ts';
 import { apiKeys, tenants } from '../db/schema.ts';
-import { constantTimeEqual, hashSecret, parseApiKey } from './api-key.ts';
+import { constantTimeEqual, type HashSecret, hashSecret, parseApiKey } from './api-key.ts';
 import type { AuthResult } from './caller.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -27,6 +27,11 @@ export interface ApiKeyVerifierOptions {
   ttlMs: number;
   maxEntries: number;
   now?: () => number;
+  /**
+   * Digests a presented secret; default Web Crypto. Node's Web Crypto digest is a thread-pool job
+   * costing tens of microseconds per call, so the Node entry passes node:crypto's instead.
+   */
+  hashSecret?: HashSecret;
 }
 
 /**
@@ -37,10 +42,12 @@ export class ApiKeyVerifier {
   readonly #db: Database;
   readonly #cache: TtlCache<string, KeyRecord | null>;
   readonly #now: () => number;
+  readonly #hashSecret: HashSecret;
 
   constructor(db: Database, options: ApiKeyVerifierOptions) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
+    this.#hashSecret = options.hashSecret ?? hashSecret;
     this.#cache = new TtlCache({ ttlMs: options.ttlMs, maxEntries: options.maxEntries, now: this.#now });
   }
 
@@ -49,7 +56,7 @@ export class ApiKeyVerifier {
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: 'malformed' };
     const record = await this.#lookup(parsed.id);
-    const presented = await hashSecret(parsed.secret);
+    const presented = await this.#hashSecret(parsed.secret);
     const matches = constantTimeEqual(presented, record?.secretHash ?? DUMMY_HASH);
     if (!record) return { ok: false, reason: 'unknown' };
     const refused = { tenantId: record.tenantId, keyId: record.keyId };

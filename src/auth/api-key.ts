@@ -42,7 +42,10 @@ export function looksLikeApiKey(token: string): boolean {
   return token.startsWith(`${PREFIX}_`);
 }
 
-/** SHA-256 of the secret, base64url. */
+/** Computes what is stored for a secret: SHA-256, base64url without padding. */
+export type HashSecret = (secret: string) => string | Promise<string>;
+
+/** SHA-256 of the secret, base64url, with Web Crypto (any runtime). */
 export async function hashSecret(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret));
   return toBase64Url(new Uint8Array(digest));

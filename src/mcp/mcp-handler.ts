@@ -1,8 +1,11 @@
 import { StreamableHTTPTransport } from '@hono/mcp';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { type AnyObjectSchema, objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { type JSONRPCMessage, ListToolsRequestSchema, type ListToolsResult, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, Handler } from 'hono';
+import { TtlCache } from '../auth/ttl-cache.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { UsageOutcome } from '../db/schema.ts';
@@ -12,9 +15,9 @@ import type { RateLimiter } from '../limits/rate-limiter.ts';
 import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
 import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
-import type { InsufficientScope } from './insufficient-scope.ts';
 import { answersWithEventStream, observeBody } from './event-stream.ts';
 import { InFlightCalls, cancelledRequestId } from './in-flight-calls.ts';
+import type { InsufficientScope } from './insufficient-scope.ts';
 import { answerInvalidParamsAsClientErrors } from './invalid-params.ts';
 import { JsonRpcCode, jsonRpcError } from './json-rpc.ts';
 import type { McpExtension } from './mcp-extension.ts';
@@ -39,19 +42,38 @@ export interface McpHandlerOptions {
   extension?: McpExtension;
 }
 
+/** A tool's zod objects, built once instead of by every per-request McpServer. */
+interface ToolSchemas {
+  input: AnyObjectSchema;
+  output?: AnyObjectSchema;
+}
+
 // ignoreBOM is the default; workerd's types require it to be spelled out.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const utf8Encoder = new TextEncoder();
+// Distinct visible tool sets are few (one per scope combination in use); 256 bounds the worst case.
+const TOOL_LIST_CACHE_ENTRIES = 256;
 
 /**
  * Serves MCP over Streamable HTTP, statelessly: every POST gets a new McpServer and transport that
- * know only the tools the caller may use. Sharing them across requests lets concurrent callers
+ * know at most the tools the caller may use. Sharing them across requests lets concurrent callers
  * with equal JSON-RPC ids receive each other's answers (GHSA-345p-7cg4-v4c7).
+ *
+ * What a request does not need is not built: a tools/call registers only the tool it calls, other
+ * methods none (the tools capability is declared up front), and a tools/list is answered, through
+ * the SDK's own request pipeline, from the result the SDK computed for the same visible tool set.
  */
 export function mcpHandler(options: McpHandlerOptions): Handler {
   // Every McpServer would otherwise compile its own Ajv instance; the SDK only uses it for elicitation.
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const serverInfo = { name: 'tenant-mcp', version: options.version };
   const calls = new InFlightCalls();
+  // The same objects McpServer.registerTool would build from the raw shapes, once per process.
+  const schemas = new Map<AnyTool, ToolSchemas>(
+    options.tools.map((t) => [t, { input: objectFromShape(t.inputSchema), output: t.outputSchema && objectFromShape(t.outputSchema) }]),
+  );
+  // tools/list results by visible tool set. Tools are fixed for the process, so entries never go stale.
+  const toolLists = new TtlCache<string, ListToolsResult>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: TOOL_LIST_CACHE_ENTRIES });
 
   return async function handleMcp(c) {
     if (c.req.method !== 'POST') {
@@ -81,7 +103,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     const cancelled = cancelledRequestId(message);
     if (cancelled !== undefined) {
       calls.cancel(caller, cancelled);
-      return new Response(null, { status: 202 });
+      return accepted();
     }
     const visible = toolsVisibleTo(caller, options.tools);
     const call = toolCallOf(message);
@@ -89,19 +111,20 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes };
       options.defer(options.usage.record(usageEvent(c, caller, fields)), c);
     };
-    // Reads the answer once to count its bytes, then logs the call and returns the answer.
+    // For answers built here (rare): reads the body once to count its bytes, then logs the call.
     const logged = async (response: Response, outcome: UsageOutcome) => {
       const body = await response.arrayBuffer();
       record(outcome, body.byteLength);
       return new Response(body, response);
     };
 
-    if (call && !visible.some((t) => t.name === call.name)) {
-      const tool = options.tools.find((t) => t.name === call.name);
-      const stepUp = tool && options.insufficientScope?.(caller, tool, call.id);
+    const tool = call && visible.find((t) => t.name === call.name);
+    if (call && !tool) {
+      const known = options.tools.find((t) => t.name === call.name);
+      const stepUp = known && options.insufficientScope?.(caller, known, call.id);
       if (stepUp) return logged(stepUp, 'denied');
       // Otherwise a tool outside the caller's grants is indistinguishable from one that does not exist.
-      return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id), tool ? 'denied' : 'invalid');
+      return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id), known ? 'denied' : 'invalid');
     }
     if (call) {
       // Only tools/call is charged, before the tool runs; initialize, ping and tools/list are free.
@@ -114,10 +137,23 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     const stream = answersWithEventStream(c.req.header('Accept'), message, visible);
     const logging = visible.some((t) => t.streaming);
     const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(logging ? { logging: {} } : {}) }, jsonSchemaValidator });
-    for (const tool of visible) registerTool(server, tool, run);
+    let listKey: string | undefined;
+    let cachedList: ListToolsResult | undefined;
+    if (tool) {
+      registerTool(server, tool, schemas.get(tool)!, run);
+    } else if ((message as { method?: unknown }).method === 'tools/list') {
+      listKey = visible.map((t) => t.name).join(',');
+      cachedList = toolLists.get(listKey);
+      if (cachedList) {
+        const result = cachedList;
+        server.server.setRequestHandler(ListToolsRequestSchema, () => result);
+      } else {
+        for (const t of visible) registerTool(server, t, schemas.get(t)!, run);
+      }
+    }
     options.extension?.(server, caller);
     answerInvalidParamsAsClientErrors(server);
-    const transport = new StreamableHTTPTransport({ enableJsonResponse: !stream });
+    const transport = new AnswerKeepingTransport({ enableJsonResponse: !stream });
     await server.connect(transport);
     let response: Response | undefined;
     try {
@@ -133,18 +169,42 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
         if (call) record(run.outcome ?? (completed ? 'invalid' : 'cancelled'), responseBytes);
       });
     }
-    void server.close();
-    if (!response || response.status === 202) return new Response(null, { status: 202 });
+    // Not closed on success: in JSON mode the answer has been sent by now, nothing is in flight, and
+    // close() would only allocate a "Connection closed" error and abort a finished handler's signal.
+    // Nothing refers to the server or transport after this request, so both are collected.
+    if (!response || response.status === 202) return accepted();
+    const answer = transport.answer;
+    if (listKey !== undefined && !cachedList && answer && 'result' in answer) {
+      toolLists.set(listKey, deepFreeze(answer.result as ListToolsResult));
+    }
     if (!call) return response;
     if (run.unavailable) return logged(serviceUnavailable(call.id), 'error');
     // No outcome means the handler never ran: the SDK refused the arguments before calling it.
-    return logged(response, run.outcome ?? 'invalid');
+    // @hono/mcp writes the answer as JSON.stringify(answer), so this is the body's exact size.
+    record(run.outcome ?? 'invalid', answer ? utf8Encoder.encode(JSON.stringify(answer)).byteLength : 0);
+    return response;
   };
 }
 
-function registerTool(server: McpServer, tool: AnyTool, run: ToolRun): void {
-  const { name, title, description, inputSchema, outputSchema, annotations } = tool;
-  server.registerTool(name, { title, description, inputSchema, outputSchema, annotations }, (args: unknown, extra: ToolCallExtra) => runTool(tool, args, extra, run));
+/** 202 for a notification: an empty byte body goes out with Content-Length: 0 (a null body goes out chunked on Node). */
+function accepted(): Response {
+  return new Response(new Uint8Array(0), { status: 202 });
+}
+
+/** @hono/mcp's transport, keeping the JSON-RPC answer it sends, to count its bytes without reading the HTTP body back. */
+class AnswerKeepingTransport extends StreamableHTTPTransport {
+  answer: JSONRPCMessage | undefined;
+
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    this.answer = message;
+    return super.send(message, options);
+  }
+}
+
+function registerTool(server: McpServer, tool: AnyTool, schemas: ToolSchemas, run: ToolRun): void {
+  const { name, title, description, annotations } = tool;
+  const config = { title, description, inputSchema: schemas.input, outputSchema: schemas.output, annotations };
+  server.registerTool(name, config, (args: unknown, extra: ToolCallExtra) => runTool(tool, args, extra, run));
 }
 
 function toolCallOf(message: object): { id: string | number | null; name: string } | undefined {
@@ -153,4 +213,13 @@ function toolCallOf(message: object): { id: string | number | null; name: string
   const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
   const name = typeof m.params?.name === 'string' ? m.params.name.slice(0, 128) : '';
   return { id, name };
+}
+
+/** Freezes a value and everything inside it, so a result shared between requests cannot be changed by one. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
