@@ -2,7 +2,7 @@
  * What rate limits cost per call: the limiter alone, and whole tools/call requests through the
  * app with and without limits, on a local libSQL file. Not part of `npm test`; run it with:
  *
- *   npx tsx bench/limits-cost.ts [--calls 20000]
+ *   npm run bench:limits [-- --calls 20000]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -4,7 +4,7 @@
  * `(at)` and `(tenant_id, at)` indexes of migration 0000. The two index sets take turns on the same
  * data, three passes each, so that a busy machine slows both alike. Not part of `npm test`:
  *
- *   npx tsx bench/usage-queries.ts [--events 1000000]
+ *   npm run bench:usage [-- --events 1000000]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
