@@ -16,6 +16,7 @@ import { authenticate } from '../src/auth/authenticate.ts';
 import type { Caller } from '../src/auth/caller.ts';
 import { parseConfig } from '../src/config.ts';
 import { originGuard } from '../src/http/origin-guard.ts';
+import { RateLimiter } from '../src/limits/rate-limiter.ts';
 import { mcpHandler } from '../src/mcp/mcp-handler.ts';
 import { openDatabase } from '../src/node/database.ts';
 import { hashSecretSync } from '../src/node/hash-secret.ts';
@@ -34,6 +35,8 @@ const config = parseConfig({});
 const caller: Caller = { tenantId: 't', tenantSlug: 'bench', keyId: 'k', keyName: 'bench', subject: null, tenantScopes: ['math'], credentialScopes: ['math'] };
 const discard = { record: () => Promise.resolve(), touchKey: () => Promise.resolve() } as unknown as UsageRecorder;
 const recorder = new UsageRecorder(database.db, { flushIntervalMs: config.USAGE_FLUSH_INTERVAL_MS, batchSize: config.USAGE_BATCH_SIZE, maxBuffered: config.USAGE_BUFFER_MAX });
+// The bench tenant has no limits: the limiter costs one cached lookup per call, as in production.
+const limiter = new RateLimiter(database.db, { failMode: 'open', rulesTtlMs: 10_000, leaseMax: 100, maxEntries: 10_000 });
 
 /** The app's /mcp route with some layers real and the others stubbed. */
 function layered(layers: { usage?: boolean; auth?: boolean; guards?: boolean }): Hono {
@@ -49,7 +52,7 @@ function layered(layers: { usage?: boolean; auth?: boolean; guards?: boolean }):
     });
   }
   const usage = layers.usage ? recorder : discard;
-  const handler = mcpHandler({ db: database.db, config, tools: allTools, usage, defer: () => {}, version: '0', onToolError: () => {} });
+  const handler = mcpHandler({ db: database.db, config, tools: allTools, usage, limiter, defer: () => {}, version: '0', onToolError: () => {} });
   if (layers.guards) app.all('/mcp', bodyLimit({ maxSize: config.MAX_BODY_BYTES }), handler);
   else app.all('/mcp', handler);
   return app;

@@ -14,6 +14,7 @@ import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { describeError as describe } from './errors.ts';
 import { originGuard } from './http/origin-guard.ts';
 import { wellKnown } from './http/well-known.ts';
+import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
 import { serviceUnavailable } from './http/service-unavailable.ts';
 import { JsonRpcCode, jsonRpcError } from './mcp/json-rpc.ts';
@@ -46,7 +47,7 @@ export interface TenantMcp {
   app: Hono;
   fetch: Hono['fetch'];
   usage: UsageRecorder;
-  /** Writes buffered usage events; resolves with how many could not be written. */
+  /** Writes buffered usage events and returns unspent rate-limit tokens; resolves with how many events could not be written. */
   close(): Promise<number>;
   /** Resolves once the token signing key (if any) is loaded; rejects when TOKEN_SIGNING_KEY is unusable. */
   ready(): Promise<void>;
@@ -64,6 +65,15 @@ export function createApp(deps: AppDeps): TenantMcp {
     batchSize: config.USAGE_BATCH_SIZE,
     maxBuffered: config.USAGE_BUFFER_MAX,
     onError: (error) => log.error(`Cannot write usage events, will retry: ${describe(error)}`),
+    onDrop: (count, total) => log.error(`Usage buffer full: dropped the ${count} oldest usage events (${total} since start)`),
+  });
+  const limiter = new RateLimiter(db, {
+    failMode: config.LIMITS_FAIL_MODE,
+    rulesTtlMs: config.KEY_CACHE_TTL_SECONDS * 1000,
+    leaseMax: config.LIMITS_LEASE_MAX,
+    maxEntries: config.KEY_CACHE_MAX_ENTRIES,
+    onUnreachable: (error) => log.error(`Cannot reach the database for rate limits, failing ${config.LIMITS_FAIL_MODE}: ${describe(error)}`),
+    onRecovered: () => log.info('Rate limits reach the database again'),
   });
   const keys = new ApiKeyVerifier(db, {
     ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000,
@@ -90,7 +100,7 @@ export function createApp(deps: AppDeps): TenantMcp {
 
   const app = new Hono();
   app.get('/', (c) => c.text('tenant-mcp: the MCP endpoint is POST /mcp, with an API key or a token.\n'));
-  app.get('/healthz', (c) => c.json({ status: 'ok', usage: { buffered: usage.buffered, dropped: usage.dropped } }));
+  app.get('/healthz', (c) => c.json({ status: 'ok', usage: { buffered: usage.buffered, dropped: usage.dropped }, limits: limiter.status }));
   app.route(
     '/.well-known',
     wellKnown({ resource: resourceUrl(config), authorizationServers: config.AUTHORIZATION_SERVERS, scopes: scopesSupported, signingKey }),
@@ -137,6 +147,7 @@ export function createApp(deps: AppDeps): TenantMcp {
       config,
       tools,
       usage,
+      limiter,
       defer,
       version: VERSION,
       onToolError: (tool, error) => log.error(`Tool ${tool} failed: ${describe(error)}`),
@@ -158,5 +169,10 @@ export function createApp(deps: AppDeps): TenantMcp {
     return c.json({ error: 'internal_error', error_description: 'The server failed to handle this request.' }, 500);
   });
 
-  return { app, fetch: app.fetch, usage, close: () => usage.close(), ready: () => signingKey.then(() => undefined) };
+  async function close(): Promise<number> {
+    const [unwritten] = await Promise.all([usage.close(), limiter.close()]);
+    return unwritten;
+  }
+
+  return { app, fetch: app.fetch, usage, close, ready: () => signingKey.then(() => undefined) };
 }

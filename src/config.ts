@@ -20,12 +20,16 @@ export const configSchema = z.object({
   /** Extra browser origins allowed to call /mcp (comma list). Others get 403. */
   ALLOWED_ORIGINS: list.default([]),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
-  /** How long a verified key (and its tenant's status and scopes) is trusted before re-reading. */
+  /** How long a verified key (and its tenant's status, scopes and limits) is trusted before re-reading. */
   KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(10),
   KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
   USAGE_FLUSH_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   USAGE_BATCH_SIZE: z.coerce.number().int().positive().default(500),
   USAGE_BUFFER_MAX: z.coerce.number().int().positive().default(100_000),
+  /** When rate limits cannot reach the database: admit calls (each instance limiting alone) or refuse them with 503. */
+  LIMITS_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+  /** Most tokens an instance leases from the database at once (a lease is 5% of the limit, at least 1). */
+  LIMITS_LEASE_MAX: z.coerce.number().int().positive().default(100),
   GITHUB_API_URL: z.url().default('https://api.github.com'),
   /** OAuth authorization servers (issuer URLs, comma list) named in the RFC 9728 metadata; enables it. */
   AUTHORIZATION_SERVERS: list.pipe(z.array(z.url())).default([]),

@@ -364,16 +364,16 @@ describe('usage', () => {
     const res = await admin.get('/usage/aggregates?tenant=billing&groupBy=day,tool');
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
-      { day: '2026-01-10', tool: 'add', calls: 20, ok: 19, errors: 1, denied: 0, p50Ms: 100, p95Ms: 190, requestBytes: 2000, responseBytes: 20000 },
-      { day: '2026-01-10', tool: 'multiply', calls: 1, ok: 0, errors: 0, denied: 1, p50Ms: 5, p95Ms: 5, requestBytes: 100, responseBytes: 1000 },
-      { day: '2026-01-11', tool: 'add', calls: 2, ok: 1, errors: 0, denied: 1, p50Ms: 0, p95Ms: 7, requestBytes: 200, responseBytes: 2000 },
+      { day: '2026-01-10', tool: 'add', calls: 20, ok: 19, errors: 1, denied: 0, rateLimited: 0, p50Ms: 100, p95Ms: 190, requestBytes: 2000, responseBytes: 20000 },
+      { day: '2026-01-10', tool: 'multiply', calls: 1, ok: 0, errors: 0, denied: 1, rateLimited: 0, p50Ms: 5, p95Ms: 5, requestBytes: 100, responseBytes: 1000 },
+      { day: '2026-01-11', tool: 'add', calls: 2, ok: 1, errors: 0, denied: 1, rateLimited: 0, p50Ms: 0, p95Ms: 7, requestBytes: 200, responseBytes: 2000 },
     ]);
 
     const total = await admin.get('/usage/aggregates?tenant=billing&since=2026-01-11&until=2026-01-12');
-    expect(total.body.items).toEqual([{ calls: 2, ok: 1, errors: 0, denied: 1, p50Ms: 0, p95Ms: 7, requestBytes: 200, responseBytes: 2000 }]);
+    expect(total.body.items).toEqual([{ calls: 2, ok: 1, errors: 0, denied: 1, rateLimited: 0, p50Ms: 0, p95Ms: 7, requestBytes: 200, responseBytes: 2000 }]);
 
     const none = await admin.get('/usage/aggregates?tenant=t-3');
-    expect(none.body.items).toEqual([{ calls: 0, ok: 0, errors: 0, denied: 0, p50Ms: null, p95Ms: null, requestBytes: 0, responseBytes: 0 }]);
+    expect(none.body.items).toEqual([{ calls: 0, ok: 0, errors: 0, denied: 0, rateLimited: 0, p50Ms: null, p95Ms: null, requestBytes: 0, responseBytes: 0 }]);
     expect((await admin.get('/usage/aggregates?tenant=t-3&groupBy=day')).body.items).toEqual([]);
 
     const perTenant = await admin.get('/usage/aggregates?groupBy=tenant,key&tool=multiply');

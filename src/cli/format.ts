@@ -6,10 +6,11 @@ export function table<T extends object>(rows: readonly T[], columns: readonly (k
   return [line([...columns]), ...cells.map(line)].join('\n');
 }
 
-/** Renders rows as RFC 4180 CSV with a header line. */
-export function csv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[]): string {
+/** Renders rows as RFC 4180 CSV, with a header line unless `header: false` (for later pages of a stream). */
+export function csv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[], options: { header?: boolean } = {}): string {
   const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => quote(cell(r[c]))).join(','))].join('\n');
+  const lines = rows.map((r) => columns.map((c) => quote(cell(r[c]))).join(','));
+  return (options.header === false ? lines : [columns.join(','), ...lines]).join('\n');
 }
 
 function cell(value: unknown): string {

@@ -74,7 +74,7 @@ export const trustedIssuers = sqliteTable(
 );
 
 /** Outcomes a usage event can record. */
-export const usageOutcomes = ['ok', 'tool_error', 'denied', 'invalid', 'unauthenticated', 'error', 'timeout', 'cancelled'] as const;
+export const usageOutcomes = ['ok', 'tool_error', 'denied', 'invalid', 'unauthenticated', 'error', 'timeout', 'cancelled', 'rate_limited'] as const;
 export type UsageOutcome = (typeof usageOutcomes)[number];
 
 /** One row per tools/call and per refused credential. Never arguments, results or secrets. */
@@ -94,10 +94,69 @@ export const usageEvents = sqliteTable(
     protocolVersion: text('protocol_version'),
     userAgent: text('user_agent'),
   },
-  (t) => [index('usage_events_at_idx').on(t.at), index('usage_events_tenant_at_idx').on(t.tenantId, t.at)],
+  (t) => [
+    // Covering indexes: reports over a time range, of all tenants or one, read only the index.
+    index('usage_events_at_cover_idx').on(t.at, t.tenantId, t.keyId, t.tool, t.outcome, t.durationMs, t.requestBytes, t.responseBytes),
+    index('usage_events_tenant_at_cover_idx').on(t.tenantId, t.at, t.keyId, t.tool, t.outcome, t.durationMs, t.requestBytes, t.responseBytes),
+  ],
 );
+
+/**
+ * Ids of usage batches already written. A batch whose write failed is retried only if its id is
+ * absent, so an INSERT that committed but whose answer was lost is never written twice.
+ */
+export const usageBatches = sqliteTable(
+  'usage_batches',
+  {
+    id: text('id').primaryKey(),
+    writtenAt: epochMs('written_at').notNull().default(now),
+  },
+  (t) => [index('usage_batches_written_at_idx').on(t.writtenAt)],
+);
+
+/** Units a rate can be counted in; quotas are always per calendar month. */
+export const rateUnits = ['minute', 'hour', 'day'] as const;
+export type RateUnit = (typeof rateUnits)[number];
+
+/**
+ * Call limits. A row applies to a tenant's calls, narrowed to one key and/or one tool; '' means
+ * any. Every row that matches a call applies: the call needs room under each of them.
+ */
+export const limits = sqliteTable(
+  'limits',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    /** One key's id, or '' for all of the tenant's keys. */
+    keyId: text('key_id').notNull().default(''),
+    /** One tool's name, or '' for all tools. */
+    tool: text('tool').notNull().default(''),
+    /** At most this many calls per `rateUnit` (UTC-aligned fixed windows). */
+    rate: integer('rate'),
+    rateUnit: text('rate_unit', { enum: rateUnits }),
+    /** At most this many calls per calendar month (UTC). */
+    quota: integer('quota'),
+    updatedAt: epochMs('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.keyId, t.tool] })],
+);
+
+/**
+ * Calls reserved so far in the current window of each limit, shared by every instance. Instances
+ * lease tokens from here in batches; one row per counter, reset when a new window starts.
+ */
+export const limitCounters = sqliteTable('limit_counters', {
+  /** `<tenant id>:<key id>:<tool>:<unit>`, as the limiter builds it. */
+  counter: text('counter').primaryKey(),
+  /** Start of the window `used` counts, in ms since the epoch. */
+  windowStart: integer('window_start').notNull(),
+  /** Calls reserved in this window (leased, whether used yet or not). */
+  used: integer('used').notNull(),
+  /** Tokens the last lease granted; read back by the leasing instance. */
+  granted: integer('granted').notNull(),
+});
 
 export type Tenant = typeof tenants.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type UsageEvent = typeof usageEvents.$inferInsert;
 export type TrustedIssuer = typeof trustedIssuers.$inferSelect;
+export type Limit = typeof limits.$inferSelect;

@@ -8,6 +8,8 @@ export const JsonRpcCode = {
   InternalError: -32603,
   /** Server-defined: the HTTP layer refused the request (origin, size, method). */
   Refused: -32000,
+  /** Server-defined: a rate limit or quota refused a tools/call (sent with HTTP 429). */
+  RateLimited: -32029,
 } as const;
 
 /** A JSON-RPC error response, as MCP clients expect to read it. */

@@ -10,6 +10,8 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { UsageOutcome } from '../db/schema.ts';
 import { serviceUnavailable } from '../http/service-unavailable.ts';
+import { limitRefusal } from '../limits/limit-refusal.ts';
+import type { RateLimiter } from '../limits/rate-limiter.ts';
 import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
 import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
@@ -30,6 +32,7 @@ export interface McpHandlerOptions {
   config: Config;
   tools: readonly AnyTool[];
   usage: UsageRecorder;
+  limiter: RateLimiter;
   defer: Defer;
   version: string;
   onToolError: (tool: string, error: unknown) => void;
@@ -122,6 +125,11 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       if (stepUp) return logged(stepUp, 'denied');
       // Otherwise a tool outside the caller's grants is indistinguishable from one that does not exist.
       return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, `Unknown tool: ${call.name}`, call.id), known ? 'denied' : 'invalid');
+    }
+    if (call) {
+      // Only tools/call is charged, before the tool runs; initialize, ping and tools/list are free.
+      const admission = await options.limiter.admit(caller, call.name);
+      if (!admission.ok) return admission.reason === 'limited' ? logged(limitRefusal(admission, call.id), 'rate_limited') : logged(serviceUnavailable(call.id), 'error');
     }
 
     const run: ToolRun = { caller, db: options.db, config: options.config, clientGone: c.req.raw.signal, calls, onToolError: options.onToolError };

@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import { tenants, type UsageOutcome, usageEvents } from '../db/schema.ts';
+import { tenants, type UsageOutcome, usageBatches, usageEvents } from '../db/schema.ts';
 import { decodeCursor, fetchLimit, type Page, type PageRequest, pageOf } from './page.ts';
 import { getTenant } from './tenants.ts';
 
@@ -69,8 +69,8 @@ export type UsageGrouping = (typeof usageGroupings)[number];
 
 /**
  * Usage totals for one group. `calls` counts every event (tool calls and refused credentials);
- * it splits into `ok`, `errors` (tool_error, invalid, error) and `denied` (denied,
- * unauthenticated). Durations are nearest-rank percentiles over the group's events.
+ * it splits into `ok`, `errors` (tool_error, invalid, error), `denied` (denied,
+ * unauthenticated) and `rateLimited`. Durations are nearest-rank percentiles over the group's events.
  */
 export interface UsageAggregate {
   tenant?: string | null;
@@ -82,6 +82,8 @@ export interface UsageAggregate {
   ok: number;
   errors: number;
   denied: number;
+  /** Calls refused by a rate limit or quota. */
+  rateLimited: number;
   p50Ms: number | null;
   p95Ms: number | null;
   requestBytes: number;
@@ -122,13 +124,14 @@ export async function aggregateUsage(
         sum(outcome = 'ok') as ok,
         sum(outcome in ('tool_error', 'invalid', 'error')) as errors,
         sum(outcome in ('denied', 'unauthenticated')) as denied,
+        sum(outcome = 'rate_limited') as rate_limited,
         sum(rq) as rq, sum(rs) as rs
       from e group by ${aliases ? sql`${aliases}, ` : sql``}d
     ), r as (
       select *, sum(c) over (${clause('partition by')} order by d rows unbounded preceding) as below, sum(c) over (${clause('partition by')}) as n from h
     )
     select ${aliases ? sql`${aliases}, ` : sql``}
-      coalesce(sum(c), 0) as calls, coalesce(sum(ok), 0) as ok, coalesce(sum(errors), 0) as errors, coalesce(sum(denied), 0) as denied,
+      coalesce(sum(c), 0) as calls, coalesce(sum(ok), 0) as ok, coalesce(sum(errors), 0) as errors, coalesce(sum(denied), 0) as denied, coalesce(sum(rate_limited), 0) as rate_limited,
       min(case when below * 100 >= n * 50 then d end) as p50,
       min(case when below * 100 >= n * 95 then d end) as p95,
       coalesce(sum(rq), 0) as rq, coalesce(sum(rs), 0) as rs
@@ -142,12 +145,32 @@ export async function aggregateUsage(
     ok: Number(row.ok),
     errors: Number(row.errors),
     denied: Number(row.denied),
+    rateLimited: Number(row.rate_limited),
     p50Ms: row.p50 === null ? null : Number(row.p50),
     p95Ms: row.p95 === null ? null : Number(row.p95),
     requestBytes: Number(row.rq),
     responseBytes: Number(row.rs),
   }));
   return pageOf(aggregates, filter.limit, () => [offset + filter.limit!]);
+}
+
+/**
+ * Deletes events (and the markers of written batches) older than `before`, in chunks, so the
+ * servers' own writes are never held up by one long transaction. Returns how many events went.
+ */
+export async function pruneUsage(db: Database, before: Date, options: { chunkSize?: number } = {}): Promise<number> {
+  const chunkSize = options.chunkSize ?? 10_000;
+  let deleted = 0;
+  for (;;) {
+    const chunk = db.select({ id: usageEvents.id }).from(usageEvents).where(lt(usageEvents.at, before)).limit(chunkSize);
+    const { rowsAffected } = await db.delete(usageEvents).where(inArray(usageEvents.id, chunk));
+    deleted += rowsAffected;
+    if (rowsAffected < chunkSize) break;
+  }
+  // A batch's marker must outlive any retry of its write; a day is far longer than one takes.
+  const markersBefore = new Date(Math.min(before.getTime(), Date.now() - 86_400_000));
+  await db.delete(usageBatches).where(lt(usageBatches.writtenAt, markersBefore));
+  return deleted;
 }
 
 /** The WHERE clause for a usage filter; resolves the tenant slug (not_found when unknown). */

@@ -1,6 +1,6 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.ts';
-import { apiKeys, type UsageEvent, usageEvents } from '../db/schema.ts';
+import { apiKeys, type UsageEvent, usageBatches, usageEvents } from '../db/schema.ts';
 
 /** The part of the libSQL client (drizzle's `$client`, in every build) that writes a batch in one transaction. */
 interface BatchClient {
@@ -24,6 +24,17 @@ export interface UsageRecorderOptions {
   maxBuffered: number;
   /** Reports a failed write (never event contents). */
   onError?: (error: unknown) => void;
+  /** Reports events dropped because the buffer was full: how many since the last report, and in all. At most once per flush. */
+  onDrop?: (count: number, total: number) => void;
+}
+
+/** Events (and key stamps) written together, under an id that makes a retried write idempotent. */
+interface Batch {
+  id: string;
+  events: UsageEvent[];
+  keys: [string, number][];
+  /** A write was attempted and failed: it may have committed all the same. */
+  attempted: boolean;
 }
 
 interface Deferred {
@@ -34,18 +45,22 @@ interface Deferred {
 /**
  * Buffers usage events and keys' `last_used_at` stamps in memory and writes them in batches, off
  * the request path: one INSERT per call would block the event loop on a local libSQL file.
- * A failed write keeps its events for the next attempt.
+ * A batch whose write failed is retried as it is, and only if its id was not recorded, so every
+ * event is written exactly once even when a commit's answer was lost.
  */
 export class UsageRecorder {
   readonly #db: Database;
   readonly #client: BatchClient;
   readonly #options: UsageRecorderOptions;
   #pending: UsageEvent[] = [];
+  /** The batch being written, or whose last write failed: retried before anything newer. */
+  #current: Batch | undefined;
   #keysUsed = new Map<string, number>();
   #next: Deferred | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<void> = Promise.resolve();
   #dropped = 0;
+  #droppedReported = 0;
 
   constructor(db: Database, options: UsageRecorderOptions) {
     this.#db = db;
@@ -64,7 +79,7 @@ export class UsageRecorder {
 
   /** Events waiting to be written. */
   get buffered(): number {
-    return this.#pending.length;
+    return this.#pending.length + (this.#current?.events.length ?? 0);
   }
 
   /**
@@ -73,13 +88,15 @@ export class UsageRecorder {
    */
   record(event: UsageEvent): Promise<void> {
     this.#pending.push(event);
-    const overflow = this.#pending.length - this.#options.maxBuffered;
+    const overflow = Math.min(this.buffered - this.#options.maxBuffered, this.#pending.length);
     if (overflow > 0) {
       this.#pending.splice(0, overflow);
       this.#dropped += overflow;
     }
     const { promise } = this.#scheduled();
-    if (this.#pending.length >= this.#options.batchSize) void this.flush();
+    // A full batch is written at once, unless a write is under way (the drain takes it next) or
+    // failing (the retry timer paces the attempts).
+    if (!this.#current && this.#pending.length === this.#options.batchSize) void this.flush();
     return promise;
   }
 
@@ -102,7 +119,7 @@ export class UsageRecorder {
     this.#timer = undefined;
     this.#next?.resolve();
     this.#next = undefined;
-    return this.#pending.length;
+    return this.buffered;
   }
 
   #scheduled(): Deferred {
@@ -121,28 +138,35 @@ export class UsageRecorder {
     this.#next = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#reportDrops();
     try {
-      while (this.#pending.length > 0 || this.#keysUsed.size > 0) {
-        if (!(await this.#writeBatch())) {
-          // Retry on the next tick of the interval, or with the next event's batch: a Worker cancels
+      while (this.#current || this.#pending.length > 0 || this.#keysUsed.size > 0) {
+        this.#current ??= this.#nextBatch();
+        if (!(await this.#write(this.#current))) {
+          // Retry on the next tick of the interval, or on the next event's timer: a Worker cancels
           // this timer when the request that set it ends, so later events must not wait on it.
           this.#timer = setTimeout(() => void this.flush(), this.#options.flushIntervalMs);
           break;
         }
+        this.#current = undefined;
       }
     } finally {
       waiting?.resolve();
     }
   }
 
-  async #writeBatch(): Promise<boolean> {
-    const events = this.#pending.splice(0, this.#options.batchSize);
+  #nextBatch(): Batch {
     const keys = [...this.#keysUsed];
     this.#keysUsed.clear();
+    return { id: crypto.randomUUID(), events: this.#pending.splice(0, this.#options.batchSize), keys, attempted: false };
+  }
+
+  async #write(batch: Batch): Promise<boolean> {
     const db = this.#db;
     const statements: { sql: string; args: unknown[] }[] = [];
-    for (let i = 0; i < events.length; i += ROWS_PER_INSERT) statements.push(insertStatement(events.slice(i, i + ROWS_PER_INSERT)));
-    for (const [id, at] of keys) {
+    if (batch.events.length > 0) statements.push({ sql: 'insert into "usage_batches" ("id") values (?)', args: [batch.id] });
+    for (let i = 0; i < batch.events.length; i += ROWS_PER_INSERT) statements.push(insertStatement(batch.events.slice(i, i + ROWS_PER_INSERT)));
+    for (const [id, at] of batch.keys) {
       const query = db
         .update(apiKeys)
         .set({ lastUsedAt: sql`max(coalesce(${apiKeys.lastUsedAt}, 0), ${at})` })
@@ -151,14 +175,24 @@ export class UsageRecorder {
       statements.push({ sql: query.sql, args: query.params });
     }
     try {
+      if (batch.attempted && batch.events.length > 0) {
+        const [written] = await db.select({ id: usageBatches.id }).from(usageBatches).where(eq(usageBatches.id, batch.id)).limit(1);
+        if (written) return true;
+      }
+      batch.attempted = true;
       await this.#client.batch(statements, 'write');
       return true;
     } catch (error) {
-      this.#pending.unshift(...events);
-      for (const [id, at] of keys) if (!this.#keysUsed.has(id)) this.#keysUsed.set(id, at);
       this.#options.onError?.(error);
       return false;
     }
+  }
+
+  #reportDrops(): void {
+    const count = this.#dropped - this.#droppedReported;
+    if (count === 0) return;
+    this.#droppedReported = this.#dropped;
+    this.#options.onDrop?.(count, this.#dropped);
   }
 }
 

@@ -1,0 +1,127 @@
+/**
+ * Times the usage report queries on a libSQL file holding 1 million events (90 days, 50 tenants,
+ * 500 keys, 8 tools), with the covering indexes of migration 0002 and, for comparison, the narrow
+ * `(at)` and `(tenant_id, at)` indexes of migration 0000. The two index sets take turns on the same
+ * data, three passes each, so that a busy machine slows both alike. Not part of `npm test`:
+ *
+ *   npm run bench:usage [-- --events 1000000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
+import { migrateDatabase, openDatabase } from '../src/node/database.ts';
+import { aggregateUsage, listUsage, pruneUsage, type UsageFilter, type UsageGrouping } from '../src/services/usage.ts';
+
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' } } });
+const events = Number(values.events);
+const DAY = 86_400_000;
+const end = Date.UTC(2026, 10, 1);
+const start = end - 90 * DAY;
+
+const dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-bench-'));
+const { db, close } = await openDatabase(`file:${join(dir, 'bench.db')}`);
+await migrateDatabase(db);
+
+await db.run(sql`
+  insert into tenants (id, slug, name, scopes)
+  with recursive n(i) as (select 0 union all select i + 1 from n where i < 49)
+  select 'tenant-' || i, 'tenant-' || i, 'Tenant ' || i, '["*"]' from n`);
+
+let t = performance.now();
+// Events spread evenly over 90 days; outcomes about 90% ok, 2% each of tool_error, denied,
+// invalid, rate_limited and error; durations 1-362 ms, skewed low.
+await db.run(sql`
+  insert into usage_events (at, tenant_id, key_id, subject, tool, outcome, duration_ms, request_bytes, response_bytes, protocol_version, user_agent)
+  with recursive n(i) as (select 0 union all select i + 1 from n where i < ${events - 1})
+  select
+    ${start} + i * ${Math.floor((90 * DAY) / events)},
+    'tenant-' || (abs(random()) % 50),
+    'key' || (abs(random()) % 500),
+    null,
+    case abs(random()) % 8 when 0 then 'add' when 1 then 'multiply' when 2 then 'whoami' when 3 then 'note_put'
+      when 4 then 'note_get' when 5 then 'note_list' when 6 then 'note_delete' else 'github_readme' end,
+    case when abs(random()) % 100 < 90 then 'ok' else
+      case abs(random()) % 5 when 0 then 'tool_error' when 1 then 'denied' when 2 then 'invalid' when 3 then 'rate_limited' else 'error' end end,
+    (abs(random()) % 20) * (abs(random()) % 20) + 1,
+    100 + abs(random()) % 900,
+    50 + abs(random()) % 5000,
+    '2025-11-25',
+    'bench/1.0'
+  from n`);
+const fillMs = performance.now() - t;
+
+const indexSets = {
+  covering: [
+    'create index usage_events_at_cover_idx on usage_events (at, tenant_id, key_id, tool, outcome, duration_ms, request_bytes, response_bytes)',
+    'create index usage_events_tenant_at_cover_idx on usage_events (tenant_id, at, key_id, tool, outcome, duration_ms, request_bytes, response_bytes)',
+  ],
+  narrow: ['create index usage_events_at_idx on usage_events (at)', 'create index usage_events_tenant_at_idx on usage_events (tenant_id, at)'],
+};
+type IndexSet = keyof typeof indexSets;
+async function use(set: IndexSet): Promise<number> {
+  for (const name of ['usage_events_at_cover_idx', 'usage_events_tenant_at_cover_idx', 'usage_events_at_idx', 'usage_events_tenant_at_idx']) {
+    await db.run(sql.raw(`drop index if exists ${name}`));
+  }
+  for (const statement of indexSets[set]) await db.run(sql.raw(statement));
+  await db.run(sql`vacuum`);
+  const [size] = await db.all<{ n: number }>(sql`select page_count * page_size as n from pragma_page_count(), pragma_page_size()`);
+  return Number(size!.n) / 1e6;
+}
+
+const last30 = new Date(end - 30 * DAY);
+const lastDay = new Date(end - DAY);
+/** What `tenant-mcp usage --format ndjson` does: every page of 5,000 events. */
+async function exportAll(filter: UsageFilter): Promise<number> {
+  let n = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await listUsage(db, { ...filter, limit: 5_000, cursor });
+    n += page.items.length;
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
+  return n;
+}
+const summary = async (filter: UsageFilter, groupBy: UsageGrouping[]) => `${(await aggregateUsage(db, { ...filter, groupBy })).items.length} groups`;
+const queries: [string, () => Promise<string>][] = [
+  ['summary, all 90 days, by tenant', () => summary({}, ['tenant'])],
+  ['summary, all 90 days, by tenant,tool,day', () => summary({}, ['tenant', 'tool', 'day'])],
+  ['summary, last 30 days, by tenant,day', () => summary({ since: last30 }, ['tenant', 'day'])],
+  ['summary, one tenant, last 30 days, by key,tool,day', () => summary({ tenant: 'tenant-7', since: last30 }, ['key', 'tool', 'day'])],
+  ['summary, one tenant, last 30 days, by day', () => summary({ tenant: 'tenant-7', since: last30 }, ['day'])],
+  ['export, one tenant, last 30 days', async () => `${await exportAll({ tenant: 'tenant-7', since: last30 })} events`],
+  ['export, all tenants, last day', async () => `${await exportAll({ since: lastDay })} events`],
+  ['export, all tenants, all 90 days', async () => `${await exportAll({})} events`],
+];
+
+const times: Record<string, Record<IndexSet, number[]>> = {};
+const results: Record<string, string> = {};
+const sizes: Partial<Record<IndexSet, number>> = {};
+for (let pass = 0; pass < 3; pass++) {
+  for (const set of ['narrow', 'covering'] as const) {
+    sizes[set] = await use(set);
+    for (const [name, run] of queries) {
+      await run(); // warm the page cache, as a server that runs reports regularly would be
+      const t0 = performance.now();
+      results[name] = await run();
+      ((times[name] ??= { covering: [], narrow: [] })[set]).push(performance.now() - t0);
+    }
+  }
+}
+
+await use('covering');
+t = performance.now();
+const pruned = await pruneUsage(db, new Date(end - 60 * DAY));
+const pruneMs = performance.now() - t;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
+console.info(`# ${events.toLocaleString('en')} events; load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+console.info(`fill: ${(fillMs / 1000).toFixed(1)} s; database file: ${sizes.covering!.toFixed(0)} MB with covering indexes, ${sizes.narrow!.toFixed(0)} MB with narrow ones\n`);
+console.info('| query (median of 3) | covering indexes | narrow indexes | result |\n|---|---:|---:|---|');
+for (const [name] of queries) console.info(`| ${name} | ${ms(median(times[name]!.covering))} | ${ms(median(times[name]!.narrow))} | ${results[name]} |`);
+console.info(`| prune --older-than 60d, covering indexes (once) | ${ms(pruneMs)} | | ${pruned} events deleted |`);
+
+close();
+rmSync(dir, { recursive: true, force: true });
