@@ -32,7 +32,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  console.log('OUT>>', server.output().split('\n').slice(0,12).join('\n'), server.output().split('\n').length);
   await server?.stop();
   closeDb?.();
   await sqld?.stop();
