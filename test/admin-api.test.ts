@@ -10,6 +10,7 @@ import { getTenant } from '../src/services/tenants.ts';
 import { AdminClient, eventually } from './helpers/admin.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { epochSeconds, generateTestKey, signToken } from './helpers/identity-provider.ts';
+import { callTool, freshWindow } from './helpers/limits.ts';
 import { connectClient, postMcp, rpc } from './helpers/mcp.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 
@@ -390,6 +391,64 @@ describe('usage', () => {
     expectProblem(await admin.get('/usage/events?since=yesterday'), 400, 'invalid');
     expectProblem(await admin.get('/usage/events?outcome=great'), 400, 'invalid');
     expectProblem(await admin.get('/usage/events?tenant=nobody'), 404, 'not-found');
+  });
+});
+
+describe('limits', () => {
+  let key: string;
+  let keyId: string;
+
+  beforeAll(async () => {
+    await admin.post('/tenants', { slug: 'limited', scopes: ['math'] });
+    const res = await admin.post('/tenants/limited/keys', { scopes: ['math'] });
+    key = res.body.key;
+    keyId = res.body.id;
+  });
+
+  it('sets a tenant rate of 2/min, after which the third tools/call in the minute gets 429', async () => {
+    const res = await admin.patch('/tenants/limited/limits', { rate: '2/min' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ tenant: 'limited', keyId: null, tool: null, rate: '2/minute', quota: null });
+    await freshWindow(60_000, 5_000);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 3; i++) statuses.push((await callTool(server.url, key, 'add', { a: i, b: 1 }, i)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it('lists tenant-wide, per-tool and per-key limits, and removes one with none', async () => {
+    expect((await admin.patch('/tenants/limited/limits', { quota: '1000/month', tool: 'add' })).body).toMatchObject({ tool: 'add', rate: null, quota: '1000/month' });
+    const perKey = await admin.patch(`/keys/${keyId}/limits`, { rate: '10/hour' });
+    expect(perKey.status).toBe(200);
+    expect(perKey.body).toEqual({ tenant: 'limited', keyId, tool: null, rate: '10/hour', quota: null });
+    expect((await admin.get('/tenants/limited/limits')).body).toEqual({
+      items: [
+        { tenant: 'limited', keyId: null, tool: null, rate: '2/minute', quota: null },
+        { tenant: 'limited', keyId: null, tool: 'add', rate: null, quota: '1000/month' },
+        { tenant: 'limited', keyId, tool: null, rate: '10/hour', quota: null },
+      ],
+    });
+    expect((await admin.patch('/tenants/limited/limits', { rate: 'none' })).body).toMatchObject({ tool: null, rate: null, quota: null });
+    expect((await admin.patch(`/keys/${keyId}/limits`, { rate: 'none' })).status).toBe(200);
+    expect((await admin.get('/tenants/limited/limits')).body.items).toEqual([{ tenant: 'limited', keyId: null, tool: 'add', rate: null, quota: '1000/month' }]);
+    expect((await admin.get('/tenants/t-3/limits')).body).toEqual({ items: [] });
+  });
+
+  it('refuses, with the same rules as the CLI, a bad rate, quota or tool, or nothing to set', async () => {
+    const rate = await admin.patch('/tenants/limited/limits', { rate: '5/fortnight' });
+    expectProblem(rate, 400, 'invalid');
+    expect(rate.body.detail).toContain('Invalid rate "5/fortnight"');
+    expect((await admin.patch(`/keys/${keyId}/limits`, { quota: '10/week' })).body.detail).toContain('Invalid quota "10/week"');
+    expect((await admin.patch('/tenants/limited/limits', { rate: '1/min', tool: 'launch' })).body.detail).toContain('Unknown tool "launch"');
+    expectProblem(await admin.patch('/tenants/limited/limits', {}), 400, 'invalid');
+    const shape = await admin.patch('/tenants/limited/limits', { rate: 5, burst: 3 });
+    expectProblem(shape, 400, 'invalid');
+    expect(shape.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'body', pointer: '/rate' })]));
+  });
+
+  it('answers 404 for an unknown tenant or key', async () => {
+    expectProblem(await admin.get('/tenants/nobody/limits'), 404, 'not-found');
+    expectProblem(await admin.patch('/tenants/nobody/limits', { rate: '1/min' }), 404, 'not-found');
+    expectProblem(await admin.patch('/keys/nokey/limits', { rate: '1/min' }), 404, 'not-found');
   });
 });
 

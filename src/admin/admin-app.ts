@@ -10,6 +10,7 @@ import { ADMIN_SCOPE, adminAuth, adminTokenVerifier, anyAdminVerifier, type Veri
 import { adminJwtVerifier } from './admin-jwt.ts';
 import { registerIssuerRoutes } from './issuers-routes.ts';
 import { registerKeyRoutes } from './keys-routes.ts';
+import { registerLimitRoutes } from './limits-routes.ts';
 import { type IssueLocation, problemFromError, problemResponse, validationProblem } from './problem.ts';
 import { referencePageCsp, renderReferencePage } from './reference-page.ts';
 import { registerTenantRoutes } from './tenants-routes.ts';
@@ -87,12 +88,12 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
         title: 'tenant-mcp admin API',
         version: deps.version,
         description:
-          'Provision tenants, API keys, trusted issuers and tokens, and read usage. Authenticate with "Authorization: Bearer <admin credential>". ' +
+          'Provision tenants, API keys, trusted issuers and tokens, set rate limits and quotas, and read usage. Authenticate with "Authorization: Bearer <admin credential>". ' +
           'Errors are RFC 9457 problem details (application/problem+json). Lists return {items, next}: pass next as cursor for the following page.',
       },
       servers: [{ url: `${publicUrl(config)}/admin` }],
       security,
-      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }],
+      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }],
     }));
   app.get('/openapi.json', (c) => c.json(document()));
   app.get('/reference', (c) => c.html((page ??= renderReferencePage(document())), 200, { 'Content-Security-Policy': referencePageCsp }));
@@ -109,7 +110,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   registerIssuerRoutes(app, db, publicUrl(config));
   registerTokenRoutes(app, db, { signingKey: deps.signingKey, issuer: publicUrl(config), audience: resourceUrl(config) });
   registerUsageRoutes(app, db);
-  // Limits register here once they exist (see README, "Admin API").
+  registerLimitRoutes(app, db);
 
   app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));
   return app;
