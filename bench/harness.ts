@@ -469,11 +469,14 @@ interface LoadRun {
   badN: number;
   /** Stopped by the watchdog with requests in flight. */
   cut: boolean;
+  /** performance.now() when the last answer arrived. */
+  lastAnswerAt: number;
 }
 
 /** Sends exactly `amount` requests over the connections and waits for every answer. */
 function runAmount(url: string, steps: Step[], headers: Record<string, string>, opts: BenchOptions, amount: number, guardSeconds: number): Promise<LoadRun> {
   const counters: Counters = { ok: {}, bad: {} };
+  let lastAnswerAt = performance.now();
   const requests = steps.map((step) => ({
     method: 'POST' as const,
     path: new URL(url).pathname,
@@ -481,6 +484,7 @@ function runAmount(url: string, steps: Step[], headers: Record<string, string>, 
     body: step.body,
     // autocannon's own verifyBody sees neither status nor step, so answers are checked here.
     onResponse: (status: number, body: string) => {
+      lastAnswerAt = performance.now();
       const why = step.verify(status, body);
       if (why === null) counters.ok[step.method] = (counters.ok[step.method] ?? 0) + 1;
       else {
@@ -491,12 +495,14 @@ function runAmount(url: string, steps: Step[], headers: Record<string, string>, 
   }));
   return new Promise((resolve, reject) => {
     let cut = false;
-    const inst = autocannon({ url, connections: opts.connections, amount, timeout: opts.timeoutSeconds, requests } as autocannon.Options, (err: unknown, result: autocannon.Result) => {
+    // autocannon notices that `amount` is reached only on its sampling tick (1 s by default), so a
+    // run ends up to a tick after its last answer: time runs to the last answer, and tick often.
+    const inst = autocannon({ url, connections: opts.connections, amount, timeout: opts.timeoutSeconds, sampleInt: 10, requests } as autocannon.Options, (err: unknown, result: autocannon.Result) => {
       clearTimeout(guard);
       if (err) return reject(err);
       const okN = Object.values(counters.ok).reduce((a, b) => a + b, 0);
       const badN = Object.values(counters.bad).reduce((a, b) => a + b, 0);
-      resolve({ result, counters, okN, badN, cut });
+      resolve({ result, counters, okN, badN, cut, lastAnswerAt });
     });
     // A phase that takes far longer than planned is stopped; its in-flight requests are lost to the count.
     const guard = setTimeout(() => {
@@ -604,7 +610,7 @@ async function benchTarget(t: TargetConfig, opts: BenchOptions, pinned: string |
         const t0 = performance.now();
         const w = await runAmount(ctx.url, steps, ctx.headers, opts, amount, 30 + opts.timeoutSeconds);
         addTotals(totals, w);
-        rate = (w.okN + w.badN) / ((performance.now() - t0) / 1000);
+        rate = (w.okN + w.badN) / ((w.lastAnswerAt - t0) / 1000);
         amount = roundAmount(rate);
       } while (Date.now() < warmEnd);
 
@@ -612,9 +618,9 @@ async function benchTarget(t: TargetConfig, opts: BenchOptions, pinned: string |
       const cpu0 = treeCpuSeconds(pids);
       const lg0 = process.cpuUsage();
       const m0 = machineBusySeconds();
-      const t0 = process.hrtime.bigint();
+      const t0 = performance.now();
       const r = await runAmount(ctx.url, steps, ctx.headers, opts, planned, opts.durationSeconds * 4 + opts.timeoutSeconds + 10);
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const wall = (r.lastAnswerAt - t0) / 1000;
       const lg = process.cpuUsage(lg0);
       const cpu = treeCpuSeconds(pids) - cpu0;
       const machine = machineBusySeconds() - m0;
