@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { createAdminApp } from './admin/admin-app.ts';
@@ -13,11 +12,11 @@ import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { describeError as describe } from './errors.ts';
 import { originGuard } from './http/origin-guard.ts';
+import type { RequestReader } from './http/request-reader.ts';
 import { serviceUnavailable } from './http/service-unavailable.ts';
 import { wellKnown } from './http/well-known.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
-import { JsonRpcCode, jsonRpcError } from './mcp/json-rpc.ts';
 import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
@@ -40,6 +39,8 @@ export interface AppDeps {
   extension?: McpExtension;
   /** Digests presented key secrets; default Web Crypto. Node passes a faster synchronous one. */
   hashSecret?: HashSecret;
+  /** Reads /mcp request bodies and notices disconnects; default the Fetch API. Node passes a faster native one. */
+  requestReader?: RequestReader;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -137,11 +138,6 @@ export function createApp(deps: AppDeps): TenantMcp {
   );
   app.all(
     '/mcp',
-    bodyLimit({
-      maxSize: config.MAX_BODY_BYTES,
-      // The rest of the body is not read: close the connection so that the client does not reuse it.
-      onError: () => jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${config.MAX_BODY_BYTES} bytes.`, null, { Connection: 'close' }),
-    }),
     mcpHandler({
       db,
       config,
@@ -153,6 +149,7 @@ export function createApp(deps: AppDeps): TenantMcp {
       onToolError: (tool, error) => log.error(`Tool ${tool} failed: ${describe(error)}`),
       insufficientScope: insufficientScope({ resourceMetadata }),
       extension: deps.extension,
+      requestReader: deps.requestReader,
     }),
   );
 

@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/caller.ts';
 
 type RequestId = string | number;
+type Stop = (reason: string) => void;
 
 /**
  * The tool calls running in this instance, so that a `notifications/cancelled` can abort one.
@@ -9,16 +10,16 @@ type RequestId = string | number;
  * Calls are keyed by credential and JSON-RPC id: a caller can only cancel its own calls.
  */
 export class InFlightCalls {
-  readonly #calls = new Map<string, Set<AbortController>>();
+  readonly #calls = new Map<string, Set<Stop>>();
 
-  /** Registers a running call; returns the function that unregisters it. */
-  track(caller: Caller, requestId: RequestId, controller: AbortController): () => void {
+  /** Registers a running call and how to stop it; returns the function that unregisters it. */
+  track(caller: Caller, requestId: RequestId, stop: Stop): () => void {
     const key = callKey(caller, requestId);
     let set = this.#calls.get(key);
     if (!set) this.#calls.set(key, (set = new Set()));
-    set.add(controller);
+    set.add(stop);
     return () => {
-      set.delete(controller);
+      set.delete(stop);
       if (set.size === 0 && this.#calls.get(key) === set) this.#calls.delete(key);
     };
   }
@@ -27,7 +28,7 @@ export class InFlightCalls {
   cancel(caller: Caller, requestId: RequestId, reason?: string): number {
     const set = this.#calls.get(callKey(caller, requestId));
     if (!set) return 0;
-    for (const controller of set) controller.abort(reason ?? 'Cancelled by the client.');
+    for (const stop of set) stop(reason ?? 'Cancelled by the client.');
     return set.size;
   }
 }

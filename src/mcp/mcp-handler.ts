@@ -9,6 +9,7 @@ import { TtlCache } from '../auth/ttl-cache.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { UsageOutcome } from '../db/schema.ts';
+import { fetchRequestReader, type RequestReader } from '../http/request-reader.ts';
 import { serviceUnavailable } from '../http/service-unavailable.ts';
 import { limitRefusal } from '../limits/limit-refusal.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
@@ -40,6 +41,8 @@ export interface McpHandlerOptions {
   insufficientScope?: InsufficientScope;
   /** Registers resources and prompts beyond the tools. */
   extension?: McpExtension;
+  /** Reads bodies and watches for disconnects; default: through the Fetch API's Request. */
+  requestReader?: RequestReader;
 }
 
 /** A tool's zod objects, built once instead of by every per-request McpServer. */
@@ -68,6 +71,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const serverInfo = { name: 'tenant-mcp', version: options.version };
   const calls = new InFlightCalls();
+  const reader = options.requestReader ?? fetchRequestReader;
   // The same objects McpServer.registerTool would build from the raw shapes, once per process.
   const schemas = new Map<AnyTool, ToolSchemas>(
     options.tools.map((t) => [t, { input: objectFromShape(t.inputSchema), output: t.outputSchema && objectFromShape(t.outputSchema) }]),
@@ -85,7 +89,12 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       return jsonRpcError(400, JsonRpcCode.InvalidRequest, `Unsupported MCP-Protocol-Version. Supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`);
     }
     const started = performance.now();
-    const bytes = await c.req.arrayBuffer();
+    const read = await reader.body(c, options.config.MAX_BODY_BYTES);
+    if (!read.ok) {
+      // The rest of the body is not read: close the connection so that the client does not reuse it.
+      return jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${options.config.MAX_BODY_BYTES} bytes.`, null, { Connection: 'close' });
+    }
+    const bytes = read.bytes;
     let message: unknown;
     try {
       message = JSON.parse(utf8.decode(bytes));
@@ -132,7 +141,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       if (!admission.ok) return admission.reason === 'limited' ? logged(limitRefusal(admission, call.id), 'rate_limited') : logged(serviceUnavailable(call.id), 'error');
     }
 
-    const run: ToolRun = { caller, db: options.db, config: options.config, clientGone: c.req.raw.signal, calls, onToolError: options.onToolError };
+    const run: ToolRun = { caller, db: options.db, config: options.config, onClientGone: (onGone) => reader.onClientGone(c, onGone), calls, onToolError: options.onToolError };
     // Notifications (progress, log messages) need an SSE answer; everything else gets plain JSON.
     const stream = answersWithEventStream(c.req.header('Accept'), message, visible);
     const logging = visible.some((t) => t.streaming);

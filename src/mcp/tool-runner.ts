@@ -17,8 +17,8 @@ export interface ToolRun {
   caller: Caller;
   db: Database;
   config: Config;
-  /** Aborted when the HTTP client disconnects. */
-  clientGone: AbortSignal;
+  /** Calls `onGone` if the HTTP client disconnects; returns a function that stops listening. */
+  onClientGone: (onGone: (reason: unknown) => void) => () => void;
   calls: InFlightCalls;
   onToolError: (tool: string, error: unknown) => void;
   /** Set once the handler has finished, failed, timed out or been cancelled. */
@@ -37,26 +37,23 @@ export const UNAVAILABLE_TEXT = 'The service is temporarily unavailable: its dat
  * and the outcome is left in `run` for the usage log.
  */
 export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra, run: ToolRun): Promise<CallToolResult> {
-  const timeout = AbortSignal.timeout(run.config.TOOL_TIMEOUT_MS);
-  const cancel = new AbortController();
-  const untrack = run.calls.track(run.caller, extra.requestId, cancel);
-  const signal = AbortSignal.any([extra.signal, run.clientGone, cancel.signal, timeout]);
-  let onAbort = () => {};
-  const stopped = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  const stopper = new CallStopper();
+  const timer = setTimeout(() => stopper.stop(new DOMException('The tool call timed out.', 'TimeoutError'), true), run.config.TOOL_TIMEOUT_MS);
+  const onRequestAbort = () => stopper.stop(extra.signal.reason);
+  if (extra.signal.aborted) onRequestAbort();
+  else extra.signal.addEventListener('abort', onRequestAbort, { once: true });
+  const unfollowClient = run.onClientGone((reason) => stopper.stop(reason));
+  const untrack = run.calls.track(run.caller, extra.requestId, (reason) => stopper.stop(reason));
   try {
-    const result = await Promise.race([tool.handler(args as never, toolContext(tool, signal, extra, run)), stopped]);
+    const result = await Promise.race([tool.handler(args as never, toolContext(tool, stopper, extra, run)), stopper.stopped]);
     run.outcome = result.isError ? 'tool_error' : 'ok';
     return result;
   } catch (error) {
-    if (timeout.aborted) {
+    if (stopper.timedOut) {
       run.outcome = 'timeout';
       return toolError(`The ${tool.name} tool did not finish within ${run.config.TOOL_TIMEOUT_MS / 1000} s and was stopped.`);
     }
-    if (signal.aborted) {
+    if (stopper.isStopped) {
       run.outcome = 'cancelled';
       return toolError(`The ${tool.name} call was cancelled.`);
     }
@@ -68,13 +65,53 @@ export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra
     }
     return toolError(`The ${tool.name} tool failed unexpectedly. Try again later.`);
   } finally {
-    // Node holds a combined signal strongly while it has abort listeners: let it go with the call.
-    signal.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+    extra.signal.removeEventListener('abort', onRequestAbort);
+    unfollowClient();
     untrack();
   }
 }
 
-function toolContext(tool: AnyTool, signal: AbortSignal, extra: ToolCallExtra, run: ToolRun): ToolContext {
+/**
+ * Ends a call at the first stop (timeout, cancellation, disconnect). The AbortSignal handed to the
+ * tool is made only if the tool reads it: on Node 20 each AbortSignal costs more than a simple call.
+ */
+class CallStopper {
+  timedOut = false;
+  isStopped = false;
+  /** Rejects at the first stop; raced against the handler. */
+  readonly stopped: Promise<never>;
+  #reason: unknown;
+  #reject!: (reason: unknown) => void;
+  #controller: AbortController | undefined;
+
+  constructor() {
+    this.stopped = new Promise<never>((_, reject) => {
+      this.#reject = reject;
+    });
+    // Raced only while the handler runs; a stop after that must not surface as unhandled.
+    this.stopped.catch(() => {});
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.isStopped) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  stop(reason: unknown, timedOut = false): void {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    this.timedOut = timedOut;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#reject(reason);
+  }
+}
+
+function toolContext(tool: AnyTool, stopper: CallStopper, extra: ToolCallExtra, run: ToolRun): ToolContext {
   const progressToken = extra._meta?.progressToken;
   // Notifications are best effort: a client that went away must not fail the tool.
   const send = (notification: ServerNotification) => extra.sendNotification(notification).catch(() => {});
@@ -82,7 +119,9 @@ function toolContext(tool: AnyTool, signal: AbortSignal, extra: ToolCallExtra, r
     caller: run.caller,
     db: run.db,
     config: run.config,
-    signal,
+    get signal() {
+      return stopper.signal;
+    },
     progress: async (progress, total, message) => {
       if (progressToken !== undefined) await send({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
     },

@@ -103,6 +103,31 @@ export function describeBehaviour(name: string, setup: () => Promise<BehaviourSu
       expect((await bob.callTool({ name: 'note_get', arguments: { key: 'plan' } })).structuredContent).toMatchObject({ value: 'bob only' });
     });
 
+    it('reads a body that arrives in several chunks, and refuses one over the limit with 413, declared or streamed', async () => {
+      const auth = { Authorization: `Bearer ${keys.full}` };
+      const call = (pad: string) => rpc('tools/call', { name: 'add', arguments: { a: 2, b: 3, pad } }, 1);
+      const streamed = (body: string, chunks: number) =>
+        fetch(new URL('/mcp', url), {
+          method: 'POST',
+          headers: { ...auth, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+          body: new ReadableStream({
+            start(controller) {
+              const bytes = new TextEncoder().encode(body);
+              const step = Math.ceil(bytes.length / chunks);
+              for (let i = 0; i < bytes.length; i += step) controller.enqueue(bytes.slice(i, i + step));
+              controller.close();
+            },
+          }),
+          duplex: 'half',
+        } as RequestInit);
+      const inChunks = await streamed(call('y'.repeat(100_000)), 7);
+      expect(inChunks.status).toBe(200);
+      expect(await inChunks.json()).toMatchObject({ id: 1, result: { content: [{ type: 'text', text: '5' }] } });
+      const big = call('x'.repeat(1024 * 1024)); // over the default MAX_BODY_BYTES
+      expect((await postMcp(url, big, auth)).status).toBe(413);
+      expect((await streamed(big, 4)).status).toBe(413);
+    });
+
     it('writes a usage row for a tool call to the database', async () => {
       const client = await connect(keys.narrow);
       await client.callTool({ name: 'multiply', arguments: { a: 6, b: 7 } });

@@ -1,0 +1,79 @@
+import type { Context } from 'hono';
+
+/** A request body read whole, or refused for being larger than the limit. */
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too_large' };
+
+/**
+ * How /mcp reads a request's body and learns that its client went away. The default uses the
+ * Fetch API's `Request`, which every runtime has; an entry may inject a faster native path.
+ */
+export interface RequestReader {
+  /** The whole body, refused (without reading the rest) once it exceeds `maxBytes`. */
+  body(c: Context, maxBytes: number): Promise<BodyRead>;
+  /** Calls `onGone` if the client disconnects before its answer is sent; returns a function that stops listening. */
+  onClientGone(c: Context, onGone: (reason: unknown) => void): () => void;
+}
+
+/** Reads through the Fetch API: the `Request` body stream and `Request.signal`. */
+export const fetchRequestReader: RequestReader = {
+  body(c, maxBytes) {
+    const body = c.req.raw.body;
+    return body ? readLimited(chunksOf(body), declaredLength(c.req.header('Content-Length'), c.req.header('Transfer-Encoding')), maxBytes) : Promise.resolve(EMPTY);
+  },
+  onClientGone(c, onGone) {
+    const signal = c.req.raw.signal;
+    const listener = () => onGone(signal.reason);
+    if (signal.aborted) {
+      listener();
+      return () => {};
+    }
+    signal.addEventListener('abort', listener, { once: true });
+    return () => signal.removeEventListener('abort', listener);
+  },
+};
+
+const EMPTY: BodyRead = { ok: true, bytes: new Uint8Array(0) };
+
+// Not every runtime's ReadableStream type is async iterable.
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** Content-Length when it frames the body (not with Transfer-Encoding, RFC 9112 §6.3), else undefined. */
+export function declaredLength(contentLength: string | undefined, transferEncoding: string | undefined): number | undefined {
+  if (contentLength === undefined || transferEncoding !== undefined) return undefined;
+  const n = Number(contentLength);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Collects a body, counting bytes as they arrive so that an unannounced (chunked) body cannot
+ * exceed `maxBytes` either. A declared length over the limit is refused before anything is read.
+ */
+export async function readLimited(chunks: AsyncIterable<Uint8Array>, declared: number | undefined, maxBytes: number): Promise<BodyRead> {
+  if (declared !== undefined && declared > maxBytes) return { ok: false, reason: 'too_large' };
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    size += chunk.byteLength;
+    if (size > maxBytes) return { ok: false, reason: 'too_large' };
+    parts.push(chunk);
+  }
+  if (parts.length === 1) return { ok: true, bytes: parts[0]! };
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return { ok: true, bytes };
+}
