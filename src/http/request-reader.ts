@@ -60,20 +60,41 @@ export function declaredLength(contentLength: string | undefined, transferEncodi
  * exceed `maxBytes` either. A declared length over the limit is refused before anything is read.
  */
 export async function readLimited(chunks: AsyncIterable<Uint8Array>, declared: number | undefined, maxBytes: number): Promise<BodyRead> {
-  if (declared !== undefined && declared > maxBytes) return { ok: false, reason: 'too_large' };
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of chunks) {
-    size += chunk.byteLength;
-    if (size > maxBytes) return { ok: false, reason: 'too_large' };
-    parts.push(chunk);
+  const body = new BodyCollector(declared, maxBytes);
+  if (body.tooLarge) return body.result();
+  for await (const chunk of chunks) if (!body.push(chunk)) break;
+  return body.result();
+}
+
+/** Gathers a body's chunks up to a size limit. */
+export class BodyCollector {
+  tooLarge: boolean;
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  readonly #maxBytes: number;
+
+  constructor(declared: number | undefined, maxBytes: number) {
+    this.#maxBytes = maxBytes;
+    this.tooLarge = declared !== undefined && declared > maxBytes;
   }
-  if (parts.length === 1) return { ok: true, bytes: parts[0]! };
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
+
+  /** Adds a chunk; false once the body is over the limit (stop reading). */
+  push(chunk: Uint8Array): boolean {
+    this.#size += chunk.byteLength;
+    if (this.#size > this.#maxBytes) this.tooLarge = true;
+    else this.#parts.push(chunk);
+    return !this.tooLarge;
   }
-  return { ok: true, bytes };
+
+  result(): BodyRead {
+    if (this.tooLarge) return { ok: false, reason: 'too_large' };
+    if (this.#parts.length === 1) return { ok: true, bytes: this.#parts[0]! };
+    const bytes = new Uint8Array(this.#size);
+    let offset = 0;
+    for (const part of this.#parts) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+    return { ok: true, bytes };
+  }
 }

@@ -5,6 +5,7 @@ import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/tran
 import { type JSONRPCMessage, ListToolsRequestSchema, type ListToolsResult, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, Handler } from 'hono';
+import type { Caller } from '../auth/caller.ts';
 import { TtlCache } from '../auth/ttl-cache.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -78,6 +79,16 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
   );
   // tools/list results by visible tool set. Tools are fixed for the process, so entries never go stale.
   const toolLists = new TtlCache<string, ListToolsResult>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: TOOL_LIST_CACHE_ENTRIES });
+  // Visible tools by the caller's scope lists, which are the same arrays on every request of a
+  // cached credential; entries go when those lists are collected.
+  const visibleTools = new WeakMap<readonly string[], WeakMap<readonly string[], readonly AnyTool[]>>();
+  const visibleTo = (caller: Caller): readonly AnyTool[] => {
+    let byCredential = visibleTools.get(caller.tenantScopes);
+    if (!byCredential) visibleTools.set(caller.tenantScopes, (byCredential = new WeakMap()));
+    let tools = byCredential.get(caller.credentialScopes);
+    if (!tools) byCredential.set(caller.credentialScopes, (tools = toolsVisibleTo(caller, options.tools)));
+    return tools;
+  };
 
   return async function handleMcp(c) {
     if (c.req.method !== 'POST') {
@@ -114,7 +125,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       calls.cancel(caller, cancelled);
       return accepted();
     }
-    const visible = toolsVisibleTo(caller, options.tools);
+    const visible = visibleTo(caller);
     const call = toolCallOf(message);
     const record = (outcome: UsageOutcome, responseBytes: number) => {
       const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { declaredLength, fetchRequestReader, type RequestReader, readLimited } from '../http/request-reader.ts';
+import { BodyCollector, type BodyRead, declaredLength, fetchRequestReader, type RequestReader } from '../http/request-reader.ts';
 
 /** What @hono/node-server passes as `c.env`. */
 interface NodeBindings {
@@ -16,9 +16,10 @@ interface NodeBindings {
 export const nodeRequestReader: RequestReader = {
   body(c, maxBytes) {
     const { incoming } = c.env as NodeBindings;
-    if (!incoming) return fetchRequestReader.body(c, maxBytes);
+    // Read already (by anything on the Fetch side): only the Fetch side still has it.
+    if (!incoming || incoming.readableEnded) return fetchRequestReader.body(c, maxBytes);
     const h = incoming.headers;
-    return readLimited(incoming, declaredLength(h['content-length'], h['transfer-encoding']), maxBytes);
+    return readIncoming(incoming, new BodyCollector(declaredLength(h['content-length'], h['transfer-encoding']), maxBytes));
   },
   onClientGone(c, onGone) {
     const { incoming, outgoing } = c.env as NodeBindings;
@@ -36,3 +37,18 @@ export const nodeRequestReader: RequestReader = {
     return () => outgoing.off('close', listener);
   },
 };
+
+// 'data' events rather than async iteration, which allocates an iterator and promises per body.
+function readIncoming(incoming: IncomingMessage, body: BodyCollector): Promise<BodyRead> {
+  if (body.tooLarge) return Promise.resolve(body.result());
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      if (!body.push(chunk)) done();
+    };
+    const done = () => {
+      incoming.off('data', onData).off('end', done).off('error', reject);
+      resolve(body.result());
+    };
+    incoming.on('data', onData).once('end', done).once('error', reject);
+  });
+}
