@@ -5,7 +5,7 @@
 // number of requests (`amount`) and waits for every answer, so no request is left in flight when a
 // phase ends: "sent" equals "answered", and a server's own counters (usage rows) can be compared
 // with the client's exactly. The number is calibrated from the warm-up so that the measured phase
-// lasts about the requested duration; req/s is divided by the time it actually took.
+// lasts about the requested duration; req/s is divided by the time it took to the last answer.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -806,7 +806,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
   lines.push(
     '',
-    '- ok req/s: verified answers ÷ the measured phase\'s wall time (connect: HTTP requests, three per sequence)' +
+    '- ok req/s: verified answers ÷ the time from the measured phase\'s first request to its last answer (connect: HTTP requests, three per sequence)' +
       (opts.repeat > 1 ? `; median of ${opts.repeat} rounds, [every round], errors summed over rounds` : '') +
       '. Latency from autocannon (whole ms).',
     '- × raw Hono (CPU): raw Hono\'s server CPU per request ÷ this server\'s. CPU per request is read from /proc (user + system, every thread) ' +
