@@ -59,7 +59,7 @@ export function declaredLength(contentLength: string | undefined, transferEncodi
  * Collects a body, counting bytes as they arrive so that an unannounced (chunked) body cannot
  * exceed `maxBytes` either. A declared length over the limit is refused before anything is read.
  */
-export async function readLimited(chunks: AsyncIterable<Uint8Array>, declared: number | undefined, maxBytes: number): Promise<BodyRead> {
+async function readLimited(chunks: AsyncIterable<Uint8Array>, declared: number | undefined, maxBytes: number): Promise<BodyRead> {
   const body = new BodyCollector(declared, maxBytes);
   if (body.tooLarge) return body.result();
   for await (const chunk of chunks) if (!body.push(chunk)) break;
