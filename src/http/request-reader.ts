@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 
-/** A request body read whole, or refused for being larger than the limit. */
-export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too_large' };
+/** A request body read whole; or refused for being larger than the limit; or cut off (the client went away mid-body). */
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too_large' | 'unreadable' };
 
 /**
  * How /mcp reads a request's body and learns that its client went away. The default uses the
@@ -33,6 +33,8 @@ export const fetchRequestReader: RequestReader = {
 };
 
 const EMPTY: BodyRead = { ok: true, bytes: new Uint8Array(0) };
+/** The body stream failed before its end: the client disconnected or broke the framing. */
+export const UNREADABLE: BodyRead = { ok: false, reason: 'unreadable' };
 
 // Not every runtime's ReadableStream type is async iterable.
 async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -62,7 +64,11 @@ export function declaredLength(contentLength: string | undefined, transferEncodi
 async function readLimited(chunks: AsyncIterable<Uint8Array>, declared: number | undefined, maxBytes: number): Promise<BodyRead> {
   const body = new BodyCollector(declared, maxBytes);
   if (body.tooLarge) return body.result();
-  for await (const chunk of chunks) if (!body.push(chunk)) break;
+  try {
+    for await (const chunk of chunks) if (!body.push(chunk)) break;
+  } catch {
+    return UNREADABLE;
+  }
   return body.result();
 }
 

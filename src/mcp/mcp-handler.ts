@@ -101,10 +101,11 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     }
     const started = performance.now();
     const read = await reader.body(c, options.config.MAX_BODY_BYTES);
-    if (!read.ok) {
-      // The rest of the body is not read: close the connection so that the client does not reuse it.
+    // Either way the rest of the body is not read: close the connection so that it is not reused.
+    if (!read.ok && read.reason === 'too_large') {
       return jsonRpcError(413, JsonRpcCode.Refused, `Payload too large: the limit is ${options.config.MAX_BODY_BYTES} bytes.`, null, { Connection: 'close' });
     }
+    if (!read.ok) return jsonRpcError(400, JsonRpcCode.ParseError, 'Parse error: the body ended before it was complete.', null, { Connection: 'close' });
     const bytes = read.bytes;
     let message: unknown;
     try {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyCollector, type BodyRead, declaredLength, fetchRequestReader, type RequestReader } from '../http/request-reader.ts';
+import { BodyCollector, type BodyRead, declaredLength, fetchRequestReader, type RequestReader, UNREADABLE } from '../http/request-reader.ts';
 
 /** What @hono/node-server passes as `c.env`. */
 interface NodeBindings {
@@ -41,14 +41,16 @@ export const nodeRequestReader: RequestReader = {
 // 'data' events rather than async iteration, which allocates an iterator and promises per body.
 function readIncoming(incoming: IncomingMessage, body: BodyCollector): Promise<BodyRead> {
   if (body.tooLarge) return Promise.resolve(body.result());
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
+    const settle = (result: BodyRead) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError);
+      resolve(result);
+    };
     const onData = (chunk: Buffer) => {
-      if (!body.push(chunk)) done();
+      if (!body.push(chunk)) settle(body.result());
     };
-    const done = () => {
-      incoming.off('data', onData).off('end', done).off('error', reject);
-      resolve(body.result());
-    };
-    incoming.on('data', onData).once('end', done).once('error', reject);
+    const onEnd = () => settle(body.result());
+    const onError = () => settle(UNREADABLE);
+    incoming.on('data', onData).once('end', onEnd).once('error', onError);
   });
 }

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
@@ -126,6 +127,23 @@ describe('oversized and malformed bodies', () => {
     const request = Buffer.concat([rawPost([`Authorization: Bearer ${key}`], ping), Buffer.from('{"extra":'.repeat(100))]);
     const res = await rawRequest(server.url, request);
     expect([200, 400]).toContain(res.status);
+  });
+
+  it('lets a client go away mid-body without an error in the log', async () => {
+    const { hostname, port } = new URL(server.url);
+    const head = rawPost([`Authorization: Bearer ${key}`], 'x'.repeat(1000)).subarray(0, -990); // declares 1000 bytes, sends 10
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(Number(port), hostname, () => {
+          socket.write(head);
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+      });
+    }
+    expect((await postMcp(server.url, ping, auth)).status).toBe(200);
+    expect(server.output()).not.toMatch(/Unhandled error|aborted/i);
   });
 
   it('survives deeply nested JSON in every part of a message', async () => {
