@@ -1,6 +1,6 @@
 // Where tenant-mcp's CPU per tools/call goes, layer by layer, in-process (no sockets): the MCP
 // handler alone (a fixed caller, usage events discarded), then with real usage logging, with
-// real API key authentication, with the Origin guard and body limit, and the whole app as
+// real API key authentication, with the Origin guard, and the whole app as
 // createApp builds it; next to raw Hono and a minimal @hono/mcp server. Rounds are interleaved
 // so that a noisy neighbour hits every layer alike.
 // Usage: npm run bench:layers -- [--requests 4000] [--rounds 7]
@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { createApp } from '../src/app.ts';
 import { ApiKeyVerifier } from '../src/auth/api-key-verifier.ts';
 import { authenticate } from '../src/auth/authenticate.ts';
@@ -53,8 +52,7 @@ function layered(layers: { usage?: boolean; auth?: boolean; guards?: boolean }):
   }
   const usage = layers.usage ? recorder : discard;
   const handler = mcpHandler({ db: database.db, config, tools: allTools, usage, limiter, defer: () => {}, version: '0', onToolError: () => {} });
-  if (layers.guards) app.all('/mcp', bodyLimit({ maxSize: config.MAX_BODY_BYTES }), handler);
-  else app.all('/mcp', handler);
+  app.all('/mcp', handler); // the body limit is the handler's own
   return app;
 }
 
@@ -65,7 +63,7 @@ const apps: [string, { fetch: (r: Request) => Response | Promise<Response> }][] 
   ['tenant-mcp handler, fixed caller, no logging', layered({})],
   ['+ usage logging', layered({ usage: true })],
   ['+ API key auth', layered({ auth: true })],
-  ['+ Origin guard and body limit', layered({ guards: true })],
+  ['+ Origin guard', layered({ guards: true })],
   ['all layers', layered({ usage: true, auth: true, guards: true })],
   ['createApp (production)', full],
 ];

@@ -17,8 +17,9 @@ export interface RequestReader {
 /** Reads through the Fetch API: the `Request` body stream and `Request.signal`. */
 export const fetchRequestReader: RequestReader = {
   body(c, maxBytes) {
-    const body = c.req.raw.body;
-    return body ? readLimited(chunksOf(body), declaredLength(c.req.header('Content-Length'), c.req.header('Transfer-Encoding')), maxBytes) : Promise.resolve(EMPTY);
+    const stream = c.req.raw.body;
+    if (!stream) return Promise.resolve(EMPTY);
+    return readStream(stream, new BodyCollector(declaredLength(c.req.header('Content-Length'), c.req.header('Transfer-Encoding')), maxBytes));
   },
   onClientGone(c, onGone) {
     const signal = c.req.raw.signal;
@@ -36,20 +37,6 @@ const EMPTY: BodyRead = { ok: true, bytes: new Uint8Array(0) };
 /** The body stream failed before its end: the client disconnected or broke the framing. */
 export const UNREADABLE: BodyRead = { ok: false, reason: 'unreadable' };
 
-// Not every runtime's ReadableStream type is async iterable.
-async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
 /** Content-Length when it frames the body (not with Transfer-Encoding, RFC 9112 §6.3), else undefined. */
 export function declaredLength(contentLength: string | undefined, transferEncoding: string | undefined): number | undefined {
   if (contentLength === undefined || transferEncoding !== undefined) return undefined;
@@ -57,22 +44,27 @@ export function declaredLength(contentLength: string | undefined, transferEncodi
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
-/**
- * Collects a body, counting bytes as they arrive so that an unannounced (chunked) body cannot
- * exceed `maxBytes` either. A declared length over the limit is refused before anything is read.
- */
-async function readLimited(chunks: AsyncIterable<Uint8Array>, declared: number | undefined, maxBytes: number): Promise<BodyRead> {
-  const body = new BodyCollector(declared, maxBytes);
+/** Reads a Fetch body stream into `body`; the same loop as the Node reader's, over `getReader()`. */
+async function readStream(stream: ReadableStream<Uint8Array>, body: BodyCollector): Promise<BodyRead> {
   if (body.tooLarge) return body.result();
+  const reader = stream.getReader();
   try {
-    for await (const chunk of chunks) if (!body.push(chunk)) break;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || !body.push(value)) break;
+    }
   } catch {
     return UNREADABLE;
+  } finally {
+    reader.releaseLock();
   }
   return body.result();
 }
 
-/** Gathers a body's chunks up to a size limit. */
+/**
+ * Gathers a body's chunks, counting bytes as they arrive so that an unannounced (chunked) body
+ * cannot exceed `maxBytes` either. A declared length over the limit is refused before anything is read.
+ */
 export class BodyCollector {
   tooLarge: boolean;
   #parts: Uint8Array[] = [];
