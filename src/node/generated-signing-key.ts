@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 
 /** The file, in the data directory, holding the key generated when none is configured. */
-export const GENERATED_KEY_FILE = 'token-signing-key.jwk';
+const GENERATED_KEY_FILE = 'token-signing-key.jwk';
 
 /**
  * Returns the environment with TOKEN_SIGNING_KEY set from the data directory's generated key,
