@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type Config, parseConfig, publicUrl } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
+import { withGeneratedSigningKey } from '../node/generated-signing-key.ts';
 import { withSigningKeyFile } from '../node/signing-key-file.ts';
 import { connectionSnippets } from '../services/connection-snippets.ts';
 import { parseDuration, parseSince } from '../services/duration.ts';
@@ -20,6 +21,7 @@ import {
 } from '../services/usage.ts';
 import type { Database } from '../db/database.ts';
 import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
+import { oauthCommands, oauthHelp, oauthOptions } from './oauth-commands.ts';
 import { csv, table } from './format.ts';
 
 const HELP = `Usage: tenant-mcp <command> [options]
@@ -43,6 +45,7 @@ or DATABASE_SYNC_URL when set, and applies pending migrations first.
                 [--by tenant,key,tool,day] [--format table|json|csv]
   usage prune --older-than <duration, e.g. 90d>
 ${credentialHelp}
+${oauthHelp}
 
 Scopes are comma separated patterns: math, notes:read, notes:*, *
 Times are ISO dates (2026-01-31, 2026-01-31T12:00:00Z) or durations back from now (24h, 30d).
@@ -66,15 +69,16 @@ const options = {
   resume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...credentialOptions,
+  ...oauthOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 /** A command's output: one text, or chunks streamed as they are produced (large exports). */
 type Command = (db: Database, args: string[], flags: Flags, config: Config) => Promise<string | AsyncIterable<string>>;
-const groups = ['tenant', 'key', 'issuer', 'token'];
+const groups = ['tenant', 'key', 'issuer', 'token', 'client', 'grant'];
 const usageSubcommands = ['summary', 'prune'];
 
-const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent'];
+const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent', 'clientId'];
 const summaryColumns: (keyof UsageAggregate)[] = ['calls', 'ok', 'errors', 'denied', 'rateLimited', 'p50Ms', 'p95Ms', 'requestBytes', 'responseBytes'];
 const groupColumns = { tenant: 'tenant', key: 'keyId', tool: 'tool', day: 'day' } as const;
 
@@ -174,6 +178,7 @@ const commands: Record<string, Command> = {
   },
 
   ...credentialCommands,
+  ...oauthCommands,
 };
 
 function usageFilter(flags: Flags): UsageFilter {
@@ -252,7 +257,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   let database;
   try {
-    const config = parseConfig(withSigningKeyFile(env));
+    // `token mint` signs with the key `npm start` generated, when no key is configured.
+    const config = parseConfig(await withGeneratedSigningKey(withSigningKeyFile(env), console.error, { generate: false }));
     // With an embedded replica configured, administer the server it replicates, never the replica's file.
     database = await openDatabase(config.DATABASE_SYNC_URL ?? config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
     await migrateDatabase(database.db);
