@@ -70,8 +70,6 @@ const TOOL_LIST_CACHE_ENTRIES = 256;
 const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 // Modern results that carry caching hints (server/utilities/caching).
 const CACHEABLE_METHODS = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
-// The direct path's tool calls are stopped through ToolRun (timeout, disconnect, cancel), never through this.
-const NEVER_ABORTED = new AbortController().signal;
 const dropNotification = async () => {};
 const LOG_LEVELS = new Set<string>(LoggingLevelSchema.options);
 
@@ -131,7 +129,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     const key = visible.map((t) => t.name).join(',');
     const cached = toolLists.get(key);
     if (cached) return cached;
-    const answer = await dispatchToSdk(sdkServer(caller, visible, visible, run), { method: 'tools/list', params: {} }, { signal: NEVER_ABORTED, requestId: 0, sendNotification: dropNotification });
+    const answer = await dispatchToSdk(sdkServer(caller, visible, visible, run), { method: 'tools/list', params: {} }, { signal: new AbortController().signal, requestId: 0, sendNotification: dropNotification });
     if (!answer || !('result' in answer)) throw new Error('The SDK could not list the tools.');
     const list = deepFreeze(answer.result as ListToolsResult);
     toolLists.set(key, list);
@@ -224,7 +222,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
         run.minLogLevel = typeof logLevel === 'string' && LOG_LEVELS.has(logLevel) ? (logLevel as LoggingLevel) : null;
         if (!isArguments(params.arguments)) return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, 'Invalid params: arguments must be an object.', id), 'invalid');
         const callOnce = (send: ToolCallExtra['sendNotification']) =>
-          callToolDirectly(tool, schemas.get(tool)!, params.arguments, { signal: NEVER_ABORTED, requestId: id, _meta: params._meta as ToolCallExtra['_meta'], sendNotification: send }, run);
+          callToolDirectly(tool, schemas.get(tool)!, params.arguments, { requestId: id, _meta: params._meta as ToolCallExtra['_meta'], sendNotification: send }, run);
         if (stream) {
           const work = async (send: (message: object) => void) => {
             const result = await callOnce(async (notification) => send({ jsonrpc: '2.0', ...notification }));
@@ -240,7 +238,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
         }
         return answered(id, modernResult(method, result), (bytes) => record(run.outcome ?? 'invalid', bytes));
       }
-      const extra = { signal: NEVER_ABORTED, requestId: id, _meta: params._meta, sendNotification: dropNotification, sendRequest: refuseServerRequest, authInfo: c.get('auth'), requestInfo: { headers: c.req.header() }, input };
+      const extra = { signal: new AbortController().signal, requestId: id, _meta: params._meta, sendNotification: dropNotification, sendRequest: refuseServerRequest, authInfo: c.get('auth'), requestInfo: { headers: c.req.header() }, input };
       const answer = await dispatchToSdk(sdkServer(caller, visible, [], run), { method, params }, extra);
       if (!answer) return jsonRpcError(404, JsonRpcCode.MethodNotFound, `Method not found: ${method}`, id);
       if ('error' in answer) {
@@ -285,7 +283,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     const m = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: { arguments?: unknown; _meta?: ToolCallExtra['_meta'] } };
     const plain = !refusal && !stream && m.jsonrpc === '2.0' && (typeof m.id === 'string' || typeof m.id === 'number');
     if (plain && tool && isArguments(m.params?.arguments)) {
-      const extra: ToolCallExtra = { signal: NEVER_ABORTED, requestId: m.id as string | number, _meta: m.params?._meta, sendNotification: dropNotification };
+      const extra: ToolCallExtra = { requestId: m.id as string | number, _meta: m.params?._meta, sendNotification: dropNotification };
       const result = await callToolDirectly(tool, schemas.get(tool)!, m.params?.arguments, extra, run);
       if (run.unavailable) return logged(serviceUnavailable(call!.id), 'error');
       return answered(m.id as string | number, result, (bytes) => record(run.outcome ?? 'invalid', bytes));

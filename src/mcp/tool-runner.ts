@@ -11,7 +11,10 @@ import type { InFlightCalls } from './in-flight-calls.ts';
 import { InputRequired, type InputRequiredResult, type InputRound, MissingClientCapability } from './input-round.ts';
 
 /** What a tool call needs from the SDK's handler extra; the direct path builds just this. */
-export type ToolCallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'signal' | 'requestId' | '_meta' | 'sendNotification'>;
+export type ToolCallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'requestId' | '_meta' | 'sendNotification'> & {
+  /** The SDK's request signal; the direct path has none (its calls stop through ToolRun). */
+  signal?: AbortSignal;
+};
 
 /** One request's tool call: what the tool may use, and what it reports back for the usage log. */
 export interface ToolRun {
@@ -46,9 +49,9 @@ export const UNAVAILABLE_TEXT = 'The service is temporarily unavailable: its dat
 export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra, run: ToolRun): Promise<CallToolResult | InputRequiredResult> {
   const stopper = new CallStopper();
   const timer = setTimeout(() => stopper.stop(new DOMException('The tool call timed out.', 'TimeoutError'), true), run.config.TOOL_TIMEOUT_MS);
-  const onRequestAbort = () => stopper.stop(extra.signal.reason);
-  if (extra.signal.aborted) onRequestAbort();
-  else extra.signal.addEventListener('abort', onRequestAbort, { once: true });
+  const onRequestAbort = () => stopper.stop(extra.signal?.reason);
+  if (extra.signal?.aborted) onRequestAbort();
+  else extra.signal?.addEventListener('abort', onRequestAbort, { once: true });
   const unfollowClient = run.onClientGone((reason) => stopper.stop(reason));
   const untrack = run.calls.track(run.caller, extra.requestId, (reason) => stopper.stop(reason));
   try {
@@ -82,7 +85,7 @@ export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra
     return toolError(`The ${tool.name} tool failed unexpectedly. Try again later.`);
   } finally {
     clearTimeout(timer);
-    extra.signal.removeEventListener('abort', onRequestAbort);
+    extra.signal?.removeEventListener('abort', onRequestAbort);
     unfollowClient();
     untrack();
   }
