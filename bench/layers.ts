@@ -41,7 +41,7 @@ const limiter = new RateLimiter(database.db, { failMode: 'open', rulesTtlMs: 10_
 /** The app's /mcp route with some layers real and the others stubbed. */
 function layered(layers: { usage?: boolean; auth?: boolean; guards?: boolean }): Hono {
   const app = new Hono();
-  if (layers.guards) app.use('/mcp', originGuard(['http://127.0.0.1:8787']));
+  if (layers.guards) app.use('/mcp', originGuard({ allowed: ['http://127.0.0.1:8787'] }));
   if (layers.auth) {
     const keys = new ApiKeyVerifier(database.db, { ttlMs: 10_000, maxEntries: 10_000, hashSecret: hashSecretSync });
     app.use('/mcp', authenticate({ verify: (token) => keys.verify(token), onAccepted: (c) => void (layers.usage && recorder.touchKey(c.keyId!, Date.now())) }));

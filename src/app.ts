@@ -11,7 +11,7 @@ import { type Config, publicUrl, resourceUrl } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { describeError as describe } from './errors.ts';
-import { originGuard } from './http/origin-guard.ts';
+import { isLoopbackUrl, originGuard } from './http/origin-guard.ts';
 import type { RequestReader } from './http/request-reader.ts';
 import { serviceUnavailable } from './http/service-unavailable.ts';
 import { wellKnown } from './http/well-known.ts';
@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     wellKnown({ resource: resourceUrl(config), authorizationServers: config.AUTHORIZATION_SERVERS, scopes: scopesSupported, signingKey }),
   );
 
-  app.use('/mcp', originGuard(allowedOrigins));
+  app.use('/mcp', originGuard({ allowed: allowedOrigins, loopback: isLoopbackUrl(publicUrl(config)) }));
   if (config.ALLOWED_ORIGINS.length > 0) {
     app.use(
       '/mcp',

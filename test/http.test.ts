@@ -41,6 +41,12 @@ describe('the /mcp HTTP surface', () => {
     await expectJsonRpcError(res, 403, -32000);
   });
 
+  it('refuses loopback Origins when PUBLIC_URL is not a loopback URL', async () => {
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8787']) {
+      expect((await postMcp(server.url, rpc('ping'), { ...auth, Origin: origin })).status, origin).toBe(403);
+    }
+  });
+
   it('refuses a foreign Origin before authenticating', async () => {
     expect((await postMcp(server.url, rpc('ping'), { Origin: 'http://evil.example' })).status).toBe(403);
   });

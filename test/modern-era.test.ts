@@ -190,6 +190,17 @@ describe('the 2026-07-28 era on the wire', () => {
   });
 });
 
+describe('a server reached on loopback (no PUBLIC_URL)', () => {
+  it('accepts loopback Origins on any port and still refuses others', async () => {
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:1', 'https://[::1]:8443', 'http://LOCALHOST']) {
+      expect((await postMcp(server.url, rpc('tools/list'), { ...bearer(alice.key), Origin: origin })).status, origin).toBe(200);
+    }
+    for (const origin of ['http://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example:80', 'null']) {
+      expect((await postMcp(server.url, rpc('tools/list'), { ...bearer(alice.key), Origin: origin })).status, origin).toBe(403);
+    }
+  });
+});
+
 describe('mcp-remote', () => {
   let configDir: string;
   beforeAll(() => {

@@ -37,10 +37,11 @@ beforeAll(async () => {
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'conformance', scopes: 'test-fixtures' });
   ({ key } = await createKey(database.db, { tenant: 'conformance', scopes: 'test-fixtures' }));
-  // The runner sends no credential: the proxy adds the key. PUBLIC_URL is the proxy's URL, the
-  // one clients use, so its Origin is allowed and the suite's forged Origin is not.
+  // The runner sends no credential: the proxy adds the key. The server runs as a plain `npm start`
+  // would (no PUBLIC_URL, on loopback), reached through the proxy's other loopback port: the
+  // suite's localhost Origin is accepted on any port, its forged one is not.
   proxy = await startAuthProxy(key);
-  server = await startServer({ DATABASE_URL: database.url, PUBLIC_URL: proxy.url, NODE_ENV: 'test', TEST_FIXTURES: '1', USAGE_FLUSH_INTERVAL_MS: '50' });
+  server = await startServer({ DATABASE_URL: database.url, NODE_ENV: 'test', TEST_FIXTURES: '1', USAGE_FLUSH_INTERVAL_MS: '50' });
   proxy.target = new URL(server.url);
 });
 
