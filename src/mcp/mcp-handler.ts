@@ -245,7 +245,8 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
         // resources/read of an unknown URI: -32602 naming the URI (2026-07-28 server/resources "Error Handling").
         const unknownResource = method === 'resources/read' && answer.error.code === JsonRpcCode.InvalidParams && answer.error.data === undefined;
         const error = unknownResource ? { ...answer.error, data: { uri: params.uri } } : answer.error;
-        return Response.json({ jsonrpc: '2.0', id, error });
+        // 2026-07-28 basic/index: a missing client capability is a 400 on HTTP.
+        return Response.json({ jsonrpc: '2.0', id, error }, { status: error.code === JsonRpcCode.MissingRequiredClientCapability ? 400 : 200 });
       }
       return answered(id, modernResult(method, answer.result));
     };

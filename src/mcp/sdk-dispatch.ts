@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import { InputRequired } from './input-round.ts';
+import { InputRequired, MissingClientCapability } from './input-round.ts';
+import { JsonRpcCode } from './json-rpc.ts';
 
 type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
 
@@ -22,6 +23,9 @@ export async function dispatchToSdk(server: McpServer, request: { method: string
   } catch (error) {
     // A prompt or resource that asked the client for input ends its round with that result.
     if (error instanceof InputRequired) return { result: error.result };
+    if (error instanceof MissingClientCapability) {
+      return { error: { code: JsonRpcCode.MissingRequiredClientCapability, message: error.message, data: { requiredCapabilities: error.requiredCapabilities } } };
+    }
     const e = error as { code?: unknown; message?: unknown; data?: unknown };
     const code = Number.isSafeInteger(e.code) ? (e.code as number) : ErrorCode.InternalError;
     const message = typeof e.message === 'string' ? e.message : 'Internal error';
