@@ -28,7 +28,7 @@ function tenantMcp(name: string, extraKeys: number, description: string, checkou
     cwd: checkout,
     // A token outliving the run: the bench measures calls, not refreshes.
     env: { NODE_ENV: 'production', HOST: '127.0.0.1', ...(options.oauth ? { OAUTH_ACCESS_TOKEN_TTL_SECONDS: '3600' } : {}) },
-    cases: extraKeys > 0 || options.oauth ? ['call'] : undefined,
+    cases: extraKeys > 0 || options.oauth ? ['call'] : checkout === root ? ['call', 'connect', 'modern'] : ['call', 'connect'],
     async beforeStart(ctx) {
       db = await provisionBenchDatabase(ctx.workDir, { extraKeys, log: ctx.log });
       ctx.log(`database ${db.url}: tenant "bench" (scopes math), key ${db.keyId} (scopes math)`);
@@ -95,6 +95,13 @@ export function targets(options: TargetOptions): TargetConfig[] {
       description: "the SDK's documented stateless Streamable HTTP example (Express, a server per request, SSE answers), one add tool, no auth",
       ...tsNode(here('./servers/sdk-express.ts')),
       env: { NODE_ENV: 'production' },
+      cases: ['call', 'connect'],
+    },
+    {
+      name: 'sdk-v2-handler',
+      description: "the SDK v2 line's dual-era `createMcpHandler` (@modelcontextprotocol/server 2.4) on Hono and @hono/node-server 2, one add tool, no auth",
+      ...tsNode(here('./servers/sdk-v2-handler.ts')),
+      env: { NODE_ENV: 'production' },
     },
     {
       name: 'hono-mcp-minimal',
@@ -102,6 +109,7 @@ export function targets(options: TargetOptions): TargetConfig[] {
       optional: true,
       ...tsNode(here('./servers/hono-mcp.ts')),
       env: { NODE_ENV: 'production' },
+      cases: ['call', 'connect'],
     },
     {
       name: 'raw-hono',

@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 // ---------------------------------------------------------------------------------------------
 
 /** `call`: tools/call add. `connect`: initialize, notifications/initialized, tools/list. */
-export type CaseName = 'call' | 'connect';
+export type CaseName = 'call' | 'connect' | 'modern';
 
 /** What hooks get to know about a target. */
 export interface TargetContext {
@@ -182,6 +182,8 @@ export interface TargetResult {
 interface Step {
   method: string;
   body: string;
+  /** Headers this step sends beyond the usual ones (they win over MCP-Protocol-Version). */
+  headers?: Record<string, string>;
   /** null when the answer is right, else why not. */
   verify: (status: number, body: string) => string | null;
 }
@@ -219,6 +221,8 @@ function rpcResult(status: number, body: string, id: number): { result?: Json; e
   if (!m.result || typeof m.result !== 'object') return { err: 'no result' };
   return { result: m.result };
 }
+
+const CASE_LABELS: Record<CaseName, string> = { call: 'tools/call add', connect: 'connect', modern: 'tools/call add (2026-07-28)' };
 
 function buildSteps(pv: string, expectAdd: RegExp): Record<CaseName, Step[]> {
   const call: Step = {
@@ -271,14 +275,26 @@ function buildSteps(pv: string, expectAdd: RegExp): Record<CaseName, Step[]> {
       return null;
     },
   };
-  return { call: [call], connect: [init, initialized, list] };
+  // The same call in the 2026-07-28 era: no initialize, the version and capabilities in _meta, Mcp-* headers.
+  const modernMeta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const modern: Step = {
+    method: 'tools/call',
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 }, _meta: modernMeta } }),
+    headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'add' },
+    verify(status, body) {
+      const wrong = call.verify(status, body);
+      if (wrong) return wrong;
+      return rpcResult(status, body, 1).result.resultType === 'complete' ? null : 'no resultType "complete"';
+    },
+  };
+  return { call: [call], connect: [init, initialized, list], modern: [modern] };
 }
 
 function headersFor(step: Step, pv: string, extra: Record<string, string>): Record<string, string> {
   const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
   // Real clients send MCP-Protocol-Version on every request after initialize.
   if (step.method !== 'initialize') h['mcp-protocol-version'] = pv;
-  return h;
+  return { ...h, ...step.headers };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -798,7 +814,7 @@ export function renderMarkdown(report: BenchReport): string {
     for (const c of r.cases) {
       const rps = `${f(c.rps)}${c.sequencesPerS ? ` (${f(c.sequencesPerS)} seq/s)` : ''}${c.runsRps ? ` [${c.runsRps.join(', ')}]` : ''}`;
       lines.push(
-        `| ${r.name}${r.floor ? ' (floor)' : ''} | ${c.case === 'call' ? 'tools/call add' : 'connect'} | ${rps} | ${f(c.ratioToFloor, 3)} | ${f(c.cpuRatioToFloor, 3)} | ` +
+        `| ${r.name}${r.floor ? ' (floor)' : ''} | ${CASE_LABELS[c.case]} | ${rps} | ${f(c.ratioToFloor, 3)} | ${f(c.cpuRatioToFloor, 3)} | ` +
           `${f(c.latencyMs.p50)} | ${f(c.latencyMs.p99)} | ${c.errorTotal} | ${f(c.serverCpuUsPerReq, 1)} | ${f(c.serverCpuUtil, 2)} | ${f(c.loadgenCpuUtil, 2)} | ` +
           `${f(c.otherCpuUtil, 2)} | ${f(r.peakRssMiB)} |`,
       );

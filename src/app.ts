@@ -11,7 +11,7 @@ import { type Config, publicUrl, resourceUrl } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { describeError as describe } from './errors.ts';
-import { originGuard } from './http/origin-guard.ts';
+import { isLoopbackUrl, originGuard } from './http/origin-guard.ts';
 import type { RequestReader } from './http/request-reader.ts';
 import { serviceUnavailable } from './http/service-unavailable.ts';
 import { wellKnown } from './http/well-known.ts';
@@ -19,6 +19,7 @@ import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
 import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
+import { RequestStateSealer } from './mcp/request-state.ts';
 import { createOAuthApp } from './oauth/oauth-app.ts';
 import type { ResolveHost } from './oauth/public-address.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
@@ -117,7 +118,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     wellKnown({ resource: resourceUrl(config), authorizationServers, scopes: scopesSupported, signingKey }),
   );
 
-  app.use('/mcp', originGuard(allowedOrigins));
+  app.use('/mcp', originGuard({ allowed: allowedOrigins, loopback: isLoopbackUrl(publicUrl(config)) }));
   if (config.ALLOWED_ORIGINS.length > 0) {
     app.use(
       '/mcp',
@@ -160,6 +161,8 @@ export function createApp(deps: AppDeps): TenantMcp {
       insufficientScope: insufficientScope({ resourceMetadata }),
       extension: deps.extension,
       requestReader: deps.requestReader,
+      // A user answering a question takes minutes, not hours.
+      requestState: new RequestStateSealer(config.REQUEST_STATE_SECRET ?? config.TOKEN_SIGNING_KEY, 15 * 60_000),
     }),
   );
 

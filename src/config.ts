@@ -64,6 +64,8 @@ export const configSchema = z.object({
   ADMIN_JWT_AUDIENCE: z.string().min(1).max(512).optional(),
   /** Longest a tool call may run before its signal is aborted and it is answered with an error. */
   TOOL_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000).default(30_000),
+  /** Keys the HMAC on MCP 2026-07-28 `requestState` (tools asking the client mid-call); default: derived from TOKEN_SIGNING_KEY, else random per process. Give every instance the same one. */
+  REQUEST_STATE_SECRET: z.string().min(32, 'use at least 32 characters, e.g. the output of `openssl rand -hex 32`').optional(),
   /** Test-only: serves the fixture tools, resources and prompts of src/test-fixtures. Needs NODE_ENV=test. */
   TEST_FIXTURES: z.stringbool().default(false),
   NODE_ENV: z.string().optional(),

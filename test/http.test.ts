@@ -41,6 +41,12 @@ describe('the /mcp HTTP surface', () => {
     await expectJsonRpcError(res, 403, -32000);
   });
 
+  it('refuses loopback Origins when PUBLIC_URL is not a loopback URL', async () => {
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8787']) {
+      expect((await postMcp(server.url, rpc('ping'), { ...auth, Origin: origin })).status, origin).toBe(403);
+    }
+  });
+
   it('refuses a foreign Origin before authenticating', async () => {
     expect((await postMcp(server.url, rpc('ping'), { Origin: 'http://evil.example' })).status).toBe(403);
   });
@@ -92,9 +98,10 @@ describe('the /mcp HTTP surface', () => {
     expect((await postMcp(server.url, big, auth)).status).toBe(413);
   });
 
-  it('answers an unsupported MCP-Protocol-Version with 400', async () => {
+  it('answers an unsupported MCP-Protocol-Version with 400 and -32022 listing the versions served', async () => {
     const res = await postMcp(server.url, rpc('ping'), { ...auth, 'MCP-Protocol-Version': '1999-01-01' });
-    await expectJsonRpcError(res, 400, -32600);
+    const body = await expectJsonRpcError(res, 400, -32022);
+    expect(body).toMatchObject({ id: 1, error: { data: { requested: '1999-01-01', supported: expect.arrayContaining(['2026-07-28', '2025-11-25']) } } });
   });
 
   it('answers a notification with 202 and no body', async () => {

@@ -6,7 +6,7 @@ import { setLimits } from '../src/services/limits.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { callTool, freshWindow, waitFor } from './helpers/limits.ts';
-import { connectClient, postMcp, rpc } from './helpers/mcp.ts';
+import { connectClient, modernRequest, postMcp, rpc } from './helpers/mcp.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 
 let database: TempDatabase;
@@ -47,6 +47,20 @@ describe('rate limits and quotas on one instance', () => {
       error: { code: -32029, data: { reason: 'rate_limited', limit: 5, per: 'minute', retryAfterSeconds: retryAfter } },
     });
     expect(body.error.message).toBe(`Rate limit exceeded: at most 5 calls per minute for this tenant. Retry after ${retryAfter} s.`);
+  });
+
+  it('charges 2026-07-28 calls from the same budget as legacy ones, and refuses them alike', async () => {
+    const { key } = await tenantWith('two-a-minute-both-eras', { rate: '2/min' });
+    await freshWindow(60_000, 5_000);
+    const modernCall = (id: number) => {
+      const { body, headers } = modernRequest('tools/call', { name: 'add', arguments: { a: id, b: 1 } }, { id });
+      return postMcp(server.url, body, { Authorization: `Bearer ${key}`, ...headers });
+    };
+    expect((await modernCall(1)).status).toBe(200);
+    expect((await callTool(server.url, key, 'add', { a: 2, b: 1 }, 2)).status).toBe(200);
+    const refused = await modernCall(3);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ id: 3, error: { code: -32029, data: { reason: 'rate_limited', limit: 2 } } });
   });
 
   it('does not charge initialize, ping or tools/list', async () => {

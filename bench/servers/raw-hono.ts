@@ -29,7 +29,9 @@ app.post('/mcp', async (c) => {
   switch (msg.method) {
     case 'tools/call': {
       const { a, b } = msg.params.arguments;
-      return c.json({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: String(a + b) }] } });
+      const content = [{ type: 'text', text: String(a + b) }];
+      // A 2026-07-28 request (version in _meta) gets the result shape that era requires.
+      return c.json({ jsonrpc: '2.0', id: msg.id, result: msg.params._meta ? { content, resultType: 'complete' } : { content } });
     }
     case 'initialize':
       return c.json({ jsonrpc: '2.0', id: msg.id, result: INIT_RESULT });

@@ -74,7 +74,7 @@ export const trustedIssuers = sqliteTable(
 );
 
 /** Outcomes a usage event can record. */
-export const usageOutcomes = ['ok', 'tool_error', 'denied', 'invalid', 'unauthenticated', 'error', 'timeout', 'cancelled', 'rate_limited'] as const;
+export const usageOutcomes = ['ok', 'tool_error', 'denied', 'invalid', 'unauthenticated', 'error', 'timeout', 'cancelled', 'rate_limited', 'input_required'] as const;
 export type UsageOutcome = (typeof usageOutcomes)[number];
 
 /** One row per tools/call and per refused credential. Never arguments, results or secrets. */

@@ -55,3 +55,46 @@ export function observeBody(response: Response, onEnd: (bytes: number, completed
   });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
+
+const sseEncoder = new TextEncoder();
+
+/**
+ * An SSE answer written without the SDK's transport: `work` may `send` notifications that relate
+ * to the request, and resolves with its final JSON-RPC response, which ends the stream. `onEnd`
+ * gets the bytes written and whether the stream ran to its end (false when the client left first).
+ */
+export function eventStream(work: (send: (message: object) => void) => Promise<object>, onEnd: (bytes: number, completed: boolean) => void): Response {
+  let bytes = 0;
+  let open = true;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (message: object) => {
+        if (!open) return;
+        const chunk = sseEncoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+        bytes += chunk.byteLength;
+        controller.enqueue(chunk);
+      };
+      void work(write).then(
+        (final) => {
+          write(final);
+          if (!open) return;
+          open = false;
+          controller.close();
+          onEnd(bytes, true);
+        },
+        (error) => {
+          if (!open) return;
+          open = false;
+          controller.error(error);
+          onEnd(bytes, false);
+        },
+      );
+    },
+    cancel() {
+      if (!open) return;
+      open = false;
+      onEnd(bytes, false);
+    },
+  });
+  return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' } });
+}

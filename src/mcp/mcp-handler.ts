@@ -1,8 +1,16 @@
 import { StreamableHTTPTransport } from '@hono/mcp';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { type AnyObjectSchema, objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type JSONRPCMessage, ListToolsRequestSchema, type ListToolsResult, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallToolResult,
+  type JSONRPCMessage,
+  ListToolsRequestSchema,
+  type ListToolsResult,
+  type LoggingLevel,
+  LoggingLevelSchema,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, Handler } from 'hono';
 import type { Caller } from '../auth/caller.ts';
@@ -17,12 +25,17 @@ import type { RateLimiter } from '../limits/rate-limiter.ts';
 import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
 import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
-import { answersWithEventStream, observeBody } from './event-stream.ts';
+import { type ToolSchemas, callToolDirectly } from './direct-tool-call.ts';
+import { answersWithEventStream, eventStream, observeBody } from './event-stream.ts';
 import { InFlightCalls, cancelledRequestId } from './in-flight-calls.ts';
 import type { InsufficientScope } from './insufficient-scope.ts';
 import { answerInvalidParamsAsClientErrors } from './invalid-params.ts';
 import { JsonRpcCode, jsonRpcError } from './json-rpc.ts';
+import { type InputRequiredResult, InputRound } from './input-round.ts';
 import type { McpExtension } from './mcp-extension.ts';
+import { MODERN_PROTOCOL_VERSIONS, MetaKey, type ModernRequest, SERVED_PROTOCOL_VERSIONS, checkModernRequest, isModern, unsupportedVersion } from './protocol-era.ts';
+import type { RequestStateSealer, StateBinding } from './request-state.ts';
+import { dispatchToSdk } from './sdk-dispatch.ts';
 import { type ToolCallExtra, type ToolRun, runTool } from './tool-runner.ts';
 
 /** Hands background work (usage writes) to the runtime, e.g. a Worker's `ctx.waitUntil`. */
@@ -44,12 +57,8 @@ export interface McpHandlerOptions {
   extension?: McpExtension;
   /** Reads bodies and watches for disconnects; default: through the Fetch API's Request. */
   requestReader?: RequestReader;
-}
-
-/** A tool's zod objects, built once instead of by every per-request McpServer. */
-interface ToolSchemas {
-  input: AnyObjectSchema;
-  output?: AnyObjectSchema;
+  /** Seals and opens the `requestState` of modern `input_required` results. */
+  requestState: RequestStateSealer;
 }
 
 // ignoreBOM is the default; workerd's types require it to be spelled out.
@@ -57,15 +66,27 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const utf8Encoder = new TextEncoder();
 // Distinct visible tool sets are few (one per scope combination in use); 256 bounds the worst case.
 const TOOL_LIST_CACHE_ENTRIES = 256;
+// Modern methods that 2026-07-28 removed: answered like unknown ones (404, -32601), never by the SDK's built-in handlers.
+const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+// Modern results that carry caching hints (server/utilities/caching).
+const CACHEABLE_METHODS = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
+const dropNotification = async () => {};
+const LOG_LEVELS = new Set<string>(LoggingLevelSchema.options);
 
 /**
  * Serves MCP over Streamable HTTP, statelessly: every POST gets a new McpServer and transport that
  * know at most the tools the caller may use. Sharing them across requests lets concurrent callers
  * with equal JSON-RPC ids receive each other's answers (GHSA-345p-7cg4-v4c7).
  *
- * What a request does not need is not built: a tools/call registers only the tool it calls, other
- * methods none (the tools capability is declared up front), and a tools/list is answered, through
- * the SDK's own request pipeline, from the result the SDK computed for the same visible tool set.
+ * Both protocol eras share this endpoint (2026-07-28 basic/versioning, "dual-era server"): a
+ * request whose `_meta` carries a modern protocol version is served statelessly as 2026-07-28;
+ * `initialize` and everything else keep the legacy behaviour. Scopes, limits, usage rows and the
+ * body and time limits apply to both alike.
+ *
+ * The hot methods skip the per-request SDK server: a tools/call is validated and run the way
+ * McpServer does it (direct-tool-call.ts), and a tools/list is answered from the list the SDK
+ * computed once for the same visible tool set. Everything else (initialize, resources, prompts,
+ * completion, streamed legacy calls) goes through a per-request McpServer.
  */
 export function mcpHandler(options: McpHandlerOptions): Handler {
   // Every McpServer would otherwise compile its own Ajv instance; the SDK only uses it for elicitation.
@@ -89,6 +110,31 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     if (!tools) byCredential.set(caller.credentialScopes, (tools = toolsVisibleTo(caller, options.tools)));
     return tools;
   };
+  // Lists depend on the credential, so a cache must never share them across callers; the key cache's TTL bounds how stale its scopes may be.
+  const cacheHints = { ttlMs: options.config.KEY_CACHE_TTL_SECONDS * 1000, cacheScope: 'private' as const };
+  const serverMeta = { [MetaKey.serverInfo]: serverInfo };
+
+  /** A per-request server with the tools capability declared, what the extension adds for the caller, and the given tools registered. */
+  const sdkServer = (caller: Caller, visible: readonly AnyTool[], registered: readonly AnyTool[], run: ToolRun): McpServer => {
+    const logging = visible.some((t) => t.streaming);
+    const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(logging ? { logging: {} } : {}) }, jsonSchemaValidator });
+    for (const t of registered) registerTool(server, t, schemas.get(t)!, run);
+    options.extension?.(server, caller);
+    answerInvalidParamsAsClientErrors(server);
+    return server;
+  };
+
+  /** The tools/list result for a visible tool set: computed once by the SDK, then shared (frozen). */
+  const toolListFor = async (caller: Caller, visible: readonly AnyTool[], run: ToolRun): Promise<ListToolsResult> => {
+    const key = visible.map((t) => t.name).join(',');
+    const cached = toolLists.get(key);
+    if (cached) return cached;
+    const answer = await dispatchToSdk(sdkServer(caller, visible, visible, run), { method: 'tools/list', params: {} }, { signal: new AbortController().signal, requestId: 0, sendNotification: dropNotification });
+    if (!answer || !('result' in answer)) throw new Error('The SDK could not list the tools.');
+    const list = deepFreeze(answer.result as ListToolsResult);
+    toolLists.set(key, list);
+    return list;
+  };
 
   return async function handleMcp(c) {
     if (c.req.method !== 'POST') {
@@ -96,9 +142,6 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       return jsonRpcError(405, JsonRpcCode.Refused, 'Method not allowed: send JSON-RPC messages with POST.', null, { Allow: 'POST' });
     }
     const protocolVersion = c.req.header('MCP-Protocol-Version');
-    if (protocolVersion !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion)) {
-      return jsonRpcError(400, JsonRpcCode.InvalidRequest, `Unsupported MCP-Protocol-Version. Supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`);
-    }
     const started = performance.now();
     const read = await reader.body(c, options.config.MAX_BODY_BYTES);
     // Either way the rest of the body is not read: close the connection so that it is not reused.
@@ -121,6 +164,14 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     }
 
     const caller = c.get('caller');
+    const checked = isModern(message, protocolVersion) ? checkModernRequest(message, (name) => c.req.header(name)) : undefined;
+    if (checked && !checked.ok) return checked.refusal;
+    // -32022 with the versions served: a dual-era client reads it as "modern server" and picks one (both eras' answer to a bad version).
+    if (!checked && protocolVersion !== undefined && !SERVED_PROTOCOL_VERSIONS.includes(protocolVersion)) return unsupportedVersion(protocolVersion, requestIdOf(message));
+    const modern = checked?.request;
+    if (modern && REMOVED_METHODS.has(modern.method)) {
+      return jsonRpcError(404, JsonRpcCode.MethodNotFound, `Method not found: ${modern.method} is not part of MCP ${modern.version}.`, modern.id);
+    }
     const cancelled = cancelledRequestId(message);
     if (cancelled !== undefined) {
       calls.cancel(caller, cancelled);
@@ -137,6 +188,73 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       const body = await response.arrayBuffer();
       record(outcome, body.byteLength);
       return new Response(body, response);
+    };
+
+    /** A 2026-07-28 request, once scopes and limits have let it through. */
+    const answerModern = async (request: ModernRequest): Promise<Response> => {
+      const { id, method, params } = request;
+      if (method === 'server/discover') {
+        // getCapabilities() is private in the SDK's types, and the one place that knows what the extension registered.
+        const capabilities = (sdkServer(caller, visible, [], run).server as unknown as { getCapabilities(): ServerCapabilities }).getCapabilities();
+        // Nothing is ever pushed: no subscriptions/listen stream, so no listChanged or subscribe to offer.
+        for (const feature of [capabilities.tools, capabilities.prompts, capabilities.resources]) {
+          if (feature) for (const flag of ['listChanged', 'subscribe'] as const) delete (feature as Record<string, unknown>)[flag];
+        }
+        return answered(id, modernResult(method, { supportedVersions: SERVED_PROTOCOL_VERSIONS, capabilities }));
+      }
+      if (method === 'tools/list') return answered(id, modernResult(method, await toolListFor(caller, visible, run)));
+      const target = method === 'tools/call' || method === 'prompts/get' ? params.name : method === 'resources/read' ? params.uri : undefined;
+      let input: InputRound | undefined;
+      if (typeof target === 'string') {
+        const binding: StateBinding = { tenantId: caller.tenantId, credential: caller.keyId ?? `sub:${caller.subject ?? ''}`, target: `${method} ${target}`, args: params.arguments };
+        const state = params.requestState;
+        const verified = state === undefined ? undefined : typeof state === 'string' ? await options.requestState.open(state, binding) : undefined;
+        if (state !== undefined && !verified) {
+          const refused = jsonRpcError(400, JsonRpcCode.InvalidParams, 'Invalid params: requestState failed verification (changed, expired, or issued for another caller or call).', id);
+          return tool ? logged(refused, 'invalid') : refused;
+        }
+        input = new InputRound(options.requestState, binding, request.capabilities, verified, params.inputResponses);
+      }
+      if (tool) {
+        run.input = input;
+        // 2026-07-28 logging: messages only when the request asks for them, from the level it names.
+        const logLevel = (params._meta as Record<string, unknown>)[MetaKey.logLevel];
+        run.minLogLevel = typeof logLevel === 'string' && LOG_LEVELS.has(logLevel) ? (logLevel as LoggingLevel) : null;
+        if (!isArguments(params.arguments)) return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, 'Invalid params: arguments must be an object.', id), 'invalid');
+        const callOnce = (send: ToolCallExtra['sendNotification']) =>
+          callToolDirectly(tool, schemas.get(tool)!, params.arguments, { requestId: id, _meta: params._meta as ToolCallExtra['_meta'], sendNotification: send }, run);
+        if (stream) {
+          const work = async (send: (message: object) => void) => {
+            const result = await callOnce(async (notification) => send({ jsonrpc: '2.0', ...notification }));
+            return { jsonrpc: '2.0', id, result: modernResult(method, result) };
+          };
+          return eventStream(work, (bytes, completed) => record(run.outcome ?? (completed ? 'invalid' : 'cancelled'), bytes));
+        }
+        const result = await callOnce(dropNotification);
+        if (run.unavailable) return logged(serviceUnavailable(id), 'error');
+        if (run.missingCapabilities) {
+          const data = { requiredCapabilities: run.missingCapabilities };
+          return logged(jsonRpcError(400, JsonRpcCode.MissingRequiredClientCapability, 'Missing required client capability', id, undefined, data), 'invalid');
+        }
+        return answered(id, modernResult(method, result), (bytes) => record(run.outcome ?? 'invalid', bytes));
+      }
+      const extra = { signal: new AbortController().signal, requestId: id, _meta: params._meta, sendNotification: dropNotification, sendRequest: refuseServerRequest, authInfo: c.get('auth'), requestInfo: { headers: c.req.header() }, input };
+      const answer = await dispatchToSdk(sdkServer(caller, visible, [], run), { method, params }, extra);
+      if (!answer) return jsonRpcError(404, JsonRpcCode.MethodNotFound, `Method not found: ${method}`, id);
+      if ('error' in answer) {
+        // resources/read of an unknown URI: -32602 naming the URI (2026-07-28 server/resources "Error Handling").
+        const unknownResource = method === 'resources/read' && answer.error.code === JsonRpcCode.InvalidParams && answer.error.data === undefined;
+        const error = unknownResource ? { ...answer.error, data: { uri: params.uri } } : answer.error;
+        // 2026-07-28 basic/index: a missing client capability is a 400 on HTTP.
+        return Response.json({ jsonrpc: '2.0', id, error }, { status: error.code === JsonRpcCode.MissingRequiredClientCapability ? 400 : 200 });
+      }
+      return answered(id, modernResult(method, answer.result));
+    };
+    /** A modern result: `resultType`, the server's identity, and caching hints where the spec wants them. */
+    const modernResult = (method: string, result: Record<string, unknown> | CallToolResult | InputRequiredResult): object => {
+      if (result.resultType === 'input_required') return result;
+      const hints = CACHEABLE_METHODS.has(method) ? cacheHints : undefined;
+      return { ...result, resultType: 'complete', ...hints, _meta: { ...(result._meta as object | undefined), ...serverMeta } };
     };
 
     const tool = call && visible.find((t) => t.name === call.name);
@@ -156,8 +274,26 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     const run: ToolRun = { caller, db: options.db, config: options.config, onClientGone: (onGone) => reader.onClientGone(c, onGone), calls, onToolError: options.onToolError };
     // Notifications (progress, log messages) need an SSE answer; everything else gets plain JSON.
     const stream = answersWithEventStream(c.req.header('Accept'), message, visible);
-    const logging = visible.some((t) => t.streaming);
-    const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(logging ? { logging: {} } : {}) }, jsonSchemaValidator });
+    const refusal = mediaTypeRefusal(c.req.header('Accept'), c.req.header('Content-Type'));
+    if (modern) {
+      if (refusal) return refusal;
+      return answerModern(modern);
+    }
+
+    // The legacy hot path: a plain JSON tools/call or tools/list, answered without a per-request server.
+    const m = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: { arguments?: unknown; _meta?: ToolCallExtra['_meta'] } };
+    const plain = !refusal && !stream && m.jsonrpc === '2.0' && (typeof m.id === 'string' || typeof m.id === 'number');
+    if (plain && tool && isArguments(m.params?.arguments)) {
+      const extra: ToolCallExtra = { requestId: m.id as string | number, _meta: m.params?._meta, sendNotification: dropNotification };
+      const result = await callToolDirectly(tool, schemas.get(tool)!, m.params?.arguments, extra, run);
+      if (run.unavailable) return logged(serviceUnavailable(call!.id), 'error');
+      return answered(m.id as string | number, result, (bytes) => record(run.outcome ?? 'invalid', bytes));
+    }
+    if (plain && m.method === 'tools/list' && isArguments(m.params) && Object.keys(m.params ?? {}).every((k) => k === '_meta')) {
+      return answered(m.id as string | number, await toolListFor(caller, visible, run));
+    }
+
+    const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(visible.some((t) => t.streaming) ? { logging: {} } : {}) }, jsonSchemaValidator });
     let listKey: string | undefined;
     let cachedList: ListToolsResult | undefined;
     if (tool) {
@@ -207,6 +343,39 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
   };
 }
 
+/** A JSON-RPC result as a JSON answer; `onBytes` learns the body's size (for the usage row). */
+function answered(id: string | number, result: unknown, onBytes?: (bytes: number) => void): Response {
+  const body = utf8Encoder.encode(JSON.stringify({ jsonrpc: '2.0', id, result }));
+  onBytes?.(body.byteLength);
+  return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } });
+}
+
+/** The SDK transport's 406 and 415, for the requests answered without it. */
+function mediaTypeRefusal(accept: string | undefined, contentType: string | undefined): Response | undefined {
+  const a = accept ?? '*/*';
+  if (!a.includes('application/json') && !a.includes('text/event-stream') && !a.includes('*/*')) {
+    return jsonRpcError(406, JsonRpcCode.Refused, 'Not Acceptable: Client must accept application/json or text/event-stream');
+  }
+  if (!contentType?.includes('application/json')) return jsonRpcError(415, JsonRpcCode.Refused, 'Unsupported Media Type: Content-Type must be application/json');
+  return undefined;
+}
+
+/** A message's JSON-RPC id, or null when it has none usable. */
+function requestIdOf(message: object): string | number | null {
+  const id = (message as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/** Tool arguments (or params) as the schema allows them: absent, or a plain object. */
+function isArguments(value: unknown): value is Record<string, unknown> | undefined {
+  return value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value));
+}
+
+/** A modern server never sends requests to the client: it asks through `input_required` results. */
+function refuseServerRequest(): Promise<never> {
+  return Promise.reject(new Error('Cannot send a request to the client in MCP 2026-07-28: ask with ctx.ask() instead.'));
+}
+
 /** 202 for a notification: an empty byte body goes out with Content-Length: 0 (a null body goes out chunked on Node). */
 function accepted(): Response {
   return new Response(new Uint8Array(0), { status: 202 });
@@ -225,7 +394,8 @@ class AnswerKeepingTransport extends StreamableHTTPTransport {
 function registerTool(server: McpServer, tool: AnyTool, schemas: ToolSchemas, run: ToolRun): void {
   const { name, title, description, annotations } = tool;
   const config = { title, description, inputSchema: schemas.input, outputSchema: schemas.output, annotations };
-  server.registerTool(name, config, (args: unknown, extra: ToolCallExtra) => runTool(tool, args, extra, run));
+  // Legacy runs have no input round, so their answers are never input_required.
+  server.registerTool(name, config, (args: unknown, extra: ToolCallExtra) => runTool(tool, args, extra, run) as Promise<CallToolResult>);
 }
 
 function toolCallOf(message: object): { id: string | number | null; name: string } | undefined {

@@ -1,16 +1,20 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, LoggingLevel, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from '../auth/caller.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { UsageOutcome } from '../db/schema.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
-import { type ToolContext, toolError } from '../tools/define-tool.ts';
+import { type ElicitAnswer, type ToolContext, toolError } from '../tools/define-tool.ts';
 import type { AnyTool } from '../tools/index.ts';
 import type { InFlightCalls } from './in-flight-calls.ts';
+import { InputRequired, type InputRequiredResult, type InputRound, MissingClientCapability } from './input-round.ts';
 
-/** What the SDK hands a tool callback. */
-export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/** What a tool call needs from the SDK's handler extra; the direct path builds just this. */
+export type ToolCallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'requestId' | '_meta' | 'sendNotification'> & {
+  /** The SDK's request signal; the direct path has none (its calls stop through ToolRun). */
+  signal?: AbortSignal;
+};
 
 /** One request's tool call: what the tool may use, and what it reports back for the usage log. */
 export interface ToolRun {
@@ -21,8 +25,14 @@ export interface ToolRun {
   onClientGone: (onGone: (reason: unknown) => void) => () => void;
   calls: InFlightCalls;
   onToolError: (tool: string, error: unknown) => void;
+  /** A modern-era call's round of `input_required`; absent in the legacy era, where tools cannot ask the client. */
+  input?: InputRound;
   /** Set once the handler has finished, failed, timed out or been cancelled. */
   outcome?: UsageOutcome;
+  /** The least severe log level sent to the client; null sends none (a modern request without `_meta` logLevel). Default: every level. */
+  minLogLevel?: LoggingLevel | null;
+  /** Set when the tool needs client capabilities the request did not declare: answered -32021, not as a tool error. */
+  missingCapabilities?: Record<string, object>;
   /** Set when the tool failed because the database could not be reached: answered 503, not as a tool error. */
   unavailable?: boolean;
 }
@@ -36,12 +46,12 @@ export const UNAVAILABLE_TEXT = 'The service is temporarily unavailable: its dat
  * that ignores its signal is not waited for. Never throws: failures become `isError` results,
  * and the outcome is left in `run` for the usage log.
  */
-export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra, run: ToolRun): Promise<CallToolResult> {
+export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra, run: ToolRun): Promise<CallToolResult | InputRequiredResult> {
   const stopper = new CallStopper();
   const timer = setTimeout(() => stopper.stop(new DOMException('The tool call timed out.', 'TimeoutError'), true), run.config.TOOL_TIMEOUT_MS);
-  const onRequestAbort = () => stopper.stop(extra.signal.reason);
-  if (extra.signal.aborted) onRequestAbort();
-  else extra.signal.addEventListener('abort', onRequestAbort, { once: true });
+  const onRequestAbort = () => stopper.stop(extra.signal?.reason);
+  if (extra.signal?.aborted) onRequestAbort();
+  else extra.signal?.addEventListener('abort', onRequestAbort, { once: true });
   const unfollowClient = run.onClientGone((reason) => stopper.stop(reason));
   const untrack = run.calls.track(run.caller, extra.requestId, (reason) => stopper.stop(reason));
   try {
@@ -49,6 +59,15 @@ export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra
     run.outcome = result.isError ? 'tool_error' : 'ok';
     return result;
   } catch (error) {
+    if (error instanceof InputRequired) {
+      run.outcome = 'input_required';
+      return error.result;
+    }
+    if (error instanceof MissingClientCapability) {
+      run.outcome = 'invalid';
+      run.missingCapabilities = error.requiredCapabilities;
+      return toolError(error.message);
+    }
     if (stopper.timedOut) {
       run.outcome = 'timeout';
       return toolError(`The ${tool.name} tool did not finish within ${run.config.TOOL_TIMEOUT_MS / 1000} s and was stopped.`);
@@ -66,7 +85,7 @@ export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra
     return toolError(`The ${tool.name} tool failed unexpectedly. Try again later.`);
   } finally {
     clearTimeout(timer);
-    extra.signal.removeEventListener('abort', onRequestAbort);
+    extra.signal?.removeEventListener('abort', onRequestAbort);
     unfollowClient();
     untrack();
   }
@@ -126,7 +145,20 @@ function toolContext(tool: AnyTool, stopper: CallStopper, extra: ToolCallExtra, 
       if (progressToken !== undefined) await send({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
     },
     log: async (level, data) => {
-      if (tool.streaming) await send({ method: 'notifications/message', params: { level, logger: tool.name, data } });
+      if (tool.streaming && logs(run.minLogLevel, level)) await send({ method: 'notifications/message', params: { level, logger: tool.name, data } });
     },
+    ask: async (requests, options) => run.input?.ask(requests, options),
+    elicit: async (key, message, requestedSchema) => {
+      const answers = await run.input?.ask({ [key]: { method: 'elicitation/create', params: { mode: 'form', message, requestedSchema } } });
+      return answers?.[key] as ElicitAnswer | undefined;
+    },
+    roundData: run.input?.data,
   };
+}
+
+const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+function logs(min: LoggingLevel | null | undefined, level: LoggingLevel): boolean {
+  if (min === undefined) return true;
+  return min !== null && LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(min);
 }

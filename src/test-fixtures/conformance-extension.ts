@@ -3,6 +3,7 @@ import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/serv
 import { z } from 'zod';
 import type { Caller } from '../auth/caller.ts';
 import { grantsAll } from '../auth/scopes.ts';
+import { inputRoundOf } from '../mcp/input-round.ts';
 import { FIXTURE_SCOPE, RED_PIXEL_PNG } from './fixture-data.ts';
 
 /** Registers the conformance suite's fixture resources and prompts, for callers granted the fixture scope. */
@@ -54,6 +55,13 @@ export function registerConformanceExtras(server: McpServer, caller: Caller): vo
       ],
     }),
   );
+  // 2026-07-28 only: a prompt that asks the user for context through an input_required result.
+  server.registerPrompt('test_input_required_result_prompt', { description: 'A prompt that asks the user for its context first' }, async (extra) => {
+    const requestedSchema = { type: 'object' as const, properties: { context: { type: 'string' } }, required: ['context'] };
+    const answers = await inputRoundOf(extra)?.ask({ user_context: { method: 'elicitation/create', params: { message: 'What context should the prompt use?', requestedSchema } } });
+    const context = (answers?.user_context as { content?: { context?: unknown } } | undefined)?.content?.context ?? 'none given';
+    return { messages: [{ role: 'user', content: { type: 'text', text: `Use this context: ${String(context)}` } }] };
+  });
   server.registerPrompt('test_prompt_with_image', { description: 'A prompt with image content' }, async () => ({
     messages: [
       { role: 'user', content: { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' } },

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Caller } from '../auth/caller.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { AskOptions, InputRequests } from '../mcp/input-round.ts';
 
 /** What a tool handler may use. Everything tenant-specific comes from `caller`. */
 export interface ToolContext {
@@ -15,6 +16,29 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Sends a log message to the client (`notifications/message`); delivered only to tools declared `streaming`. Never rejects. */
   log(level: LoggingLevel, data: unknown): Promise<void>;
+  /**
+   * Asks the client for input in the middle of the call (MCP 2026-07-28 `input_required`: elicitation,
+   * sampling, roots). Resolves with the answers by key once the client has given them all; resolves
+   * undefined when the client cannot be asked (a legacy-era client, or none of the requests is for a
+   * capability it declared), so the tool decides what to do without. While answers are missing the
+   * round ends here and the handler runs again from the top with them, so code before the last
+   * question must not change anything. `options.data` (signed, not encrypted) comes back as
+   * `roundData`; `options.required` refuses the call (-32021) when the client cannot be asked.
+   */
+  ask(requests: InputRequests, options?: AskOptions): Promise<Record<string, unknown> | undefined>;
+  /** One elicitation form through `ask`: the user's answer, or undefined when the client cannot be asked. */
+  elicit(key: string, message: string, requestedSchema: ElicitSchema): Promise<ElicitAnswer | undefined>;
+  /** What the handler passed to `ask` as `data` in the previous round; undefined on the first. */
+  roundData: unknown;
+}
+
+/** The form an elicitation asks the user to fill: a flat object of primitive fields. */
+export type ElicitSchema = { type: 'object'; properties: Record<string, object>; required?: string[] };
+
+/** The user's answer to an elicitation form. */
+export interface ElicitAnswer {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
 }
 
 type Shape = z.ZodRawShape;

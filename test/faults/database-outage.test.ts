@@ -3,7 +3,7 @@ import type { Database } from '../../src/db/database.ts';
 import { migrateDatabase, openDatabase } from '../../src/node/database.ts';
 import { createKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
-import { postMcp, rpc } from '../helpers/mcp.ts';
+import { modernRequest, postMcp, rpc } from '../helpers/mcp.ts';
 import { type Sqld, startSqld } from '../helpers/sqld.ts';
 import { expectNoSecretsIn } from '../helpers/secrets.ts';
 import { type RunningServer, startServer } from '../helpers/server.ts';
@@ -57,6 +57,13 @@ async function send(kind: Kind, id: number, key = cachedKey): Promise<Outcome> {
   }
 }
 
+/** A note_put in the 2026-07-28 era. */
+async function sendModern(id: number): Promise<Outcome> {
+  const { body, headers } = modernRequest('tools/call', { name: 'note_put', arguments: { key: 'modern', value: NOTE_VALUE } }, { id });
+  const res = await postMcp(server.url, body, { Authorization: `Bearer ${cachedKey}`, ...headers });
+  return { kind: 'note_put', status: res.status, body: await res.json(), retryAfter: res.headers.get('Retry-After') };
+}
+
 /** Calls note_put and add in a loop from a few concurrent clients until stopped. */
 function startLoad(workers = 4) {
   const outcomes: Outcome[] = [];
@@ -102,6 +109,7 @@ describe('when the libSQL server goes away mid-load', () => {
     await until('the outage shows', () => load.outcomes.slice(stoppedAt).filter(isUnavailable).length >= 5);
     duringOutage = {
       cachedDbTool: await send('note_put', 10_001),
+      modernDbTool: await sendModern(10_005),
       cachedPureTool: await send('add', 10_002),
       uncachedKey: await send('add', 10_003, freshKey),
       health: await fetch(new URL('/healthz', server.url)),
@@ -118,6 +126,13 @@ describe('when the libSQL server goes away mid-load', () => {
     expect(o.status).toBe(503);
     expect(o.retryAfter).toBe('5');
     expect(o.body).toEqual({ jsonrpc: '2.0', id: 10_001, error: { code: -32603, message: 'Service unavailable: the database cannot be reached right now. Retry shortly.' } });
+  });
+
+  it('answers a database-backed 2026-07-28 call the same way', () => {
+    const o = duringOutage.modernDbTool as Outcome;
+    expect(o.status).toBe(503);
+    expect(o.retryAfter).toBe('5');
+    expect(o.body).toMatchObject({ id: 10_005, error: { code: -32603 } });
   });
 
   it('answers a key that must be looked up with 503 and Retry-After', () => {

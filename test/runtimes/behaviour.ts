@@ -7,7 +7,7 @@ import type { Database } from '../../src/db/database.ts';
 import { createKey, revokeKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { listUsage } from '../../src/services/usage.ts';
-import { connectClient, postMcp, rpc } from '../helpers/mcp.ts';
+import { connectClient, connectModernClient, postMcp, rpc } from '../helpers/mcp.ts';
 import type { Target } from '../helpers/targets.ts';
 
 /** A server under test and its database. */
@@ -25,7 +25,7 @@ export function describeBehaviour(name: string, setup: () => Promise<BehaviourSu
     let subject: BehaviourSubject;
     let url: string;
     let keys: { full: string; narrow: string; narrowId: string; revoked: string; bob: string };
-    const clients: Client[] = [];
+    const clients: Pick<Client, 'close'>[] = [];
 
     const connect = async (key: string) => {
       const client = await connectClient(url, { Authorization: `Bearer ${key}` });
@@ -84,6 +84,18 @@ export function describeBehaviour(name: string, setup: () => Promise<BehaviourSu
       const client = await connect(keys.narrow);
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(['add', 'multiply', 'note_get', 'note_list', 'whoami']);
+    });
+
+    it('serves the official v2 client in the 2026-07-28 era: list, call, and a confirmation asked through elicitation', async () => {
+      const asked: string[] = [];
+      const client = await connectModernClient(url, { Authorization: `Bearer ${keys.full}` }, (message) => (asked.push(message), { action: 'accept', content: { confirm: true } }));
+      clients.push(client);
+      expect(client.getProtocolEra?.()).toBe('modern');
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('note_delete');
+      expect((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).content).toEqual([{ type: 'text', text: '5' }]);
+      await client.callTool({ name: 'note_put', arguments: { key: 'modern', value: 'v' } });
+      expect((await client.callTool({ name: 'note_delete', arguments: { key: 'modern' } })).structuredContent).toEqual({ key: 'modern', deleted: true });
+      expect(asked).toEqual(['Delete the note "modern"? This cannot be undone.']);
     });
 
     it('calls a tool: add 2 and 3 is "5"', async () => {

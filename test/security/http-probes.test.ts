@@ -69,9 +69,11 @@ describe('Origin and DNS rebinding', () => {
 });
 
 describe('protocol version and batches', () => {
-  it('answers unsupported MCP-Protocol-Version values with 400', async () => {
+  it('answers unsupported MCP-Protocol-Version values with 400 and -32022', async () => {
     for (const version of ['1999-01-01', '2025-11-25x', 'latest', '2025-11-25,2025-06-18', 'x'.repeat(1000)]) {
-      await expectRpcError(await postMcp(server.url, ping, { ...auth, 'MCP-Protocol-Version': version }), 400, -32600);
+      const res = await postMcp(server.url, ping, { ...auth, 'MCP-Protocol-Version': version });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: 1, error: { code: -32022, data: { requested: version } } });
     }
   });
 
