@@ -72,7 +72,7 @@ describe('group commit in the usage recorder', () => {
       sqld = await startSqld();
       remote = await openDatabase(sqld.url);
       await migrateDatabase(remote.db);
-      await remote.db.insert(tenants).values({ id: tenantId, slug: 'acme', name: 'acme', scopes: 'math' });
+      await remote.db.insert(tenants).values({ id: tenantId, slug: 'acme', name: 'acme', scopes: ['math'] });
     });
 
     afterAll(async () => {
