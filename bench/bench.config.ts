@@ -18,14 +18,14 @@ export interface TargetOptions {
   baseline?: string;
 }
 
-function tenantMcp(name: string, extraKeys: number, description: string, checkout = root): TargetConfig {
+function tenantMcp(name: string, extraKeys: number, description: string, checkout = root, env: Record<string, string> = {}): TargetConfig {
   let db: BenchDatabase | undefined;
   return {
     name,
     description,
     ...tsNode('src/entry/node.ts'),
     cwd: checkout,
-    env: { NODE_ENV: 'production', HOST: '127.0.0.1' },
+    env: { NODE_ENV: 'production', HOST: '127.0.0.1', ...env },
     cases: extraKeys > 0 ? ['call'] : undefined,
     async beforeStart(ctx) {
       db = await provisionBenchDatabase(ctx.workDir, { extraKeys, log: ctx.log });
@@ -75,6 +75,13 @@ async function usageCheck(ctx: TargetContext, db: BenchDatabase, totals: Partial
 export function targets(options: TargetOptions): TargetConfig[] {
   return [
     tenantMcp('tenant-mcp', 0, 'this project as deployed: src/entry/node.ts on a libSQL file; API key auth, scope filtering, usage logging, default settings'),
+    tenantMcp(
+      'tenant-mcp-buffered',
+      0,
+      'the same with USAGE_DURABILITY=buffered: answers do not wait for their usage row (tenant-mcp runs the default, commit)',
+      root,
+      { USAGE_DURABILITY: 'buffered' },
+    ),
     tenantMcp(
       'tenant-mcp-100k',
       options.manyKeys,
