@@ -61,7 +61,8 @@ interface Group {
  * Buffers usage events and keys' `last_used_at` stamps in memory and writes them in batches, off
  * the request path: one INSERT per call would block the event loop on a local libSQL file.
  * A batch whose write failed is retried as it is, and only if its id was not recorded, so every
- * event is written exactly once even when a commit's answer was lost.
+ * event is written exactly once even when a commit's answer was lost. With durability `commit`,
+ * answered tool calls' events are instead written on the request path, by group commit ({@link commit}).
  */
 export class UsageRecorder {
   readonly #db: Database;
