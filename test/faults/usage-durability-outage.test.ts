@@ -10,6 +10,7 @@ import { type LossyProxy, startLossyProxy } from '../helpers/lossy-proxy.ts';
 import { postMcp, rpc } from '../helpers/mcp.ts';
 import { type RunningServer, startServer } from '../helpers/server.ts';
 import { type Sqld, startSqld } from '../helpers/sqld.ts';
+import { sseMessages } from '../helpers/sse.ts';
 
 // USAGE_DURABILITY=commit (the default) against a real libSQL server (sqld) that is stopped in the
 // middle of a steady load and started again; tenant-mcp itself is never restarted. Each client has
@@ -31,7 +32,7 @@ beforeAll(async () => {
   await migrateDatabase(db);
   proxy = await startLossyProxy({ host: '127.0.0.1', port: Number(new URL(sqld.url).port) });
   // Keys stay cached through the outage; no limits are set, so only usage needs the database.
-  const env = { KEY_CACHE_TTL_SECONDS: '30', USAGE_FLUSH_INTERVAL_MS: '100' };
+  const env = { KEY_CACHE_TTL_SECONDS: '30', USAGE_FLUSH_INTERVAL_MS: '100', NODE_ENV: 'test', TEST_FIXTURES: '1' };
   [server, behindProxy] = await Promise.all([startServer({ ...env, DATABASE_URL: sqld.url }), startServer({ ...env, DATABASE_URL: proxy.url })]);
 });
 
@@ -118,15 +119,29 @@ describe('with USAGE_DURABILITY=commit, when the libSQL server goes away mid-loa
   let all: Client[];
   let rowsAtStop: Map<string, { size: number; outcome: string }[]>;
   let answeredAfterRecovery = 0;
+  let streamKey: string;
+  const streamed: { status: number; messages: Record<string, any>[] }[] = [];
+
+  const streamedCall = async (id: number) => {
+    const body = rpc('tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: `p${id}` } }, id);
+    const res = await postMcp(server.url, body, { Authorization: `Bearer ${streamKey}` });
+    const messages = [];
+    for await (const m of sseMessages(res)) messages.push(m);
+    streamed.push({ status: res.status, messages });
+  };
 
   beforeAll(async () => {
     all = await clients('outage', WORKERS);
+    await createTenant(db, { slug: 'streams', scopes: 'test-fixtures' });
+    streamKey = (await createKey(db, { tenant: 'streams', scopes: 'test-fixtures' })).key;
+    await streamedCall(1); // also caches the key for the outage
     load = startLoad(server, all);
     await waitFor(async () => (load.count(200) >= 40 ? true : undefined));
     await sqld.kill(); // SIGKILL: data and port are kept for restart()
     const before503 = load.count(503);
     try {
       await waitFor(async () => (load.count(503) >= before503 + 20 ? true : undefined));
+      await streamedCall(2);
     } finally {
       await sqld.restart();
     }
@@ -154,6 +169,18 @@ describe('with USAGE_DURABILITY=commit, when the libSQL server goes away mid-loa
         expect(rows.find((r) => r.size === o.size)!.outcome).toBe('ok');
       }
     }
+  });
+
+  it('ends a streamed call whose row cannot be committed with a JSON-RPC error instead of its result', () => {
+    const [before, during] = streamed;
+    expect(before!.messages.at(-1)).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'Progress tool completed' }] } });
+    expect(during!.status).toBe(200); // the stream had begun before the tool ended
+    expect(during!.messages.slice(0, -1).map((m) => m.method)).toEqual(['notifications/progress', 'notifications/progress', 'notifications/progress']);
+    expect(during!.messages.at(-1)).toEqual({
+      jsonrpc: '2.0',
+      id: 2,
+      error: { code: -32603, message: 'Service unavailable: the database cannot be reached right now. Retry shortly.' },
+    });
   });
 
   it('recovers without a restart when the database returns', () => {
