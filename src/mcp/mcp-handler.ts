@@ -231,7 +231,7 @@ const SSE_FRAME_BYTES = 'event: message\ndata: \n\n'.length;
  */
 class AnswerKeepingTransport extends StreamableHTTPTransport {
   answer: JSONRPCMessage | undefined;
-  /** Set once `beforeAnswer` has handled the answer. */
+  /** Set once the answer has been handed to `beforeAnswer`, which records the call. */
   answered = false;
   /** Called with the answer and the stream's size once it is sent; returns what to send instead. */
   beforeAnswer: ((answer: JSONRPCMessage, bytes: number) => Promise<JSONRPCMessage>) | undefined;
@@ -245,8 +245,9 @@ class AnswerKeepingTransport extends StreamableHTTPTransport {
     const frameBytes = utf8Encoder.encode(JSON.stringify(message)).byteLength + SSE_FRAME_BYTES;
     this.#streamedBytes += frameBytes;
     if ('id' in message && ('result' in message || 'error' in message)) {
-      message = await this.beforeAnswer(message, this.#streamedBytes);
+      // Set before waiting: a client that goes away meanwhile must not get a second row.
       this.answered = true;
+      message = await this.beforeAnswer(message, this.#streamedBytes);
     }
     this.answer = message;
     return super.send(message, options);
