@@ -168,6 +168,26 @@ describe('USAGE_DURABILITY through the server (Node, file database)', () => {
     expect(rowsAtResult).toEqual([expect.objectContaining({ tool: 'test_tool_with_progress', outcome: 'ok', responseBytes: (await size).byteLength })]);
   });
 
+  it('logs a streamed call once when its client leaves while its row is being committed', async () => {
+    // A long commit window holds the final event back; buffered writes would land within 50 ms.
+    const slow = await startServer({ ...env(), USAGE_COMMIT_WINDOW_MS: '800', USAGE_FLUSH_INTERVAL_MS: '50' });
+    try {
+      const controller = new AbortController();
+      const call = rpc('tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: 'p' } }, 8);
+      const res = await postMcp(slow.url, padded(call, 5005), auth, controller.signal);
+      const progress = [];
+      for await (const message of sseMessages(res)) {
+        progress.push(message);
+        if (progress.length === 3) break; // every progress notification; the result waits for the commit
+      }
+      controller.abort();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await rowsWith(database.db, [5005])).map((r) => r.tool)).toEqual(['test_tool_with_progress']);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('keeps refused calls buffered: an unknown tool is answered before its row is written', async () => {
     const res = await postMcp(commit.url, padded(rpc('tools/call', { name: 'no_such_tool', arguments: {} }), 5004), auth);
     expect(await res.json()).toMatchObject({ error: { code: -32602 } });
