@@ -26,7 +26,8 @@ function tenantMcp(name: string, extraKeys: number, description: string, checkou
     ...tsNode('src/entry/node.ts'),
     cwd: checkout,
     env: { NODE_ENV: 'production', HOST: '127.0.0.1', ...env },
-    cases: extraKeys > 0 ? ['call'] : undefined,
+    // Many keys and usage durability change only what a tools/call does.
+    cases: extraKeys > 0 || env.USAGE_DURABILITY ? ['call'] : undefined,
     async beforeStart(ctx) {
       db = await provisionBenchDatabase(ctx.workDir, { extraKeys, log: ctx.log });
       ctx.log(`database ${db.url}: tenant "bench" (scopes math), key ${db.keyId} (scopes math)`);
