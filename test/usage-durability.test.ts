@@ -64,6 +64,15 @@ describe('group commit in the usage recorder', () => {
     expect(await recorder.close()).toBe(0);
   });
 
+  it('commits a group still waiting for its window on close, for a graceful stop', async () => {
+    const recorder = new UsageRecorder(database.db, { ...options, commitWindowMs: 600_000 });
+    const waiting = [2501, 2502].map((n) => recorder.commit(event(n)));
+    expect(recorder.buffered).toBe(2);
+    expect(await recorder.close()).toBe(0);
+    expect(await Promise.all(waiting)).toEqual([true, true]);
+    expect((await rowsWith(database.db, [2501, 2502])).map((r) => r.requestBytes)).toEqual([2501, 2502]);
+  });
+
   describe('when the database cannot be reached', () => {
     let sqld: Sqld;
     let remote: OpenDatabase;
