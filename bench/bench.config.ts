@@ -19,7 +19,14 @@ export interface TargetOptions {
   baseline?: string;
 }
 
-function tenantMcp(name: string, extraKeys: number, description: string, checkout = root, options: { oauth?: boolean } = {}): TargetConfig {
+function tenantMcp(
+  name: string,
+  extraKeys: number,
+  description: string,
+  checkout = root,
+  options: { oauth?: boolean; env?: Record<string, string> } = {},
+): TargetConfig {
+  const env = options.env ?? {};
   let db: BenchDatabase | undefined;
   return {
     name,
@@ -27,8 +34,9 @@ function tenantMcp(name: string, extraKeys: number, description: string, checkou
     ...tsNode('src/entry/node.ts'),
     cwd: checkout,
     // A token outliving the run: the bench measures calls, not refreshes.
-    env: { NODE_ENV: 'production', HOST: '127.0.0.1', ...(options.oauth ? { OAUTH_ACCESS_TOKEN_TTL_SECONDS: '3600' } : {}) },
-    cases: extraKeys > 0 || options.oauth ? ['call'] : checkout === root ? ['call', 'connect', 'modern'] : ['call', 'connect'],
+    env: { NODE_ENV: 'production', HOST: '127.0.0.1', ...(options.oauth ? { OAUTH_ACCESS_TOKEN_TTL_SECONDS: '3600' } : {}), ...env },
+    // Many keys, OAuth and usage durability change only what a tools/call does.
+    cases: extraKeys > 0 || options.oauth || env.USAGE_DURABILITY ? ['call'] : checkout === root ? ['call', 'connect', 'modern'] : ['call', 'connect'],
     async beforeStart(ctx) {
       db = await provisionBenchDatabase(ctx.workDir, { extraKeys, log: ctx.log });
       ctx.log(`database ${db.url}: tenant "bench" (scopes math), key ${db.keyId} (scopes math)`);
@@ -82,6 +90,13 @@ export function targets(options: TargetOptions): TargetConfig[] {
   return [
     tenantMcp('tenant-mcp', 0, 'this project as deployed: src/entry/node.ts on a libSQL file; API key auth, scope filtering, usage logging, default settings'),
     tenantMcp('tenant-mcp-oauth', 0, 'the same, called with an OAuth access token obtained through its own authorization flow (signed in with the key)', root, { oauth: true }),
+    tenantMcp(
+      'tenant-mcp-buffered',
+      0,
+      'the same with USAGE_DURABILITY=buffered: answers do not wait for their usage row (tenant-mcp runs the default, commit)',
+      root,
+      { env: { USAGE_DURABILITY: 'buffered' } },
+    ),
     tenantMcp(
       'tenant-mcp-100k',
       options.manyKeys,

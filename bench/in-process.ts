@@ -4,6 +4,7 @@
 // Each server runs in its own child process; the table gives CPU per request and its ratio to raw Hono.
 // Usage: npm run bench:in-process -- [--server tenant-mcp,hono-mcp-minimal,sdk-web-standard,raw-hono] [--case call|list|connect]
 //                                    [--requests 20000] [--concurrency 16] [--rounds 5]
+// tenant-mcp reads USAGE_DURABILITY and USAGE_COMMIT_WINDOW_MS from the environment (default: commit).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,7 +71,7 @@ if (server === 'tenant-mcp') {
   const dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-inproc-'));
   const provisioned = await provisionBenchDatabase(dir);
   const database = await openDatabase(provisioned.url);
-  const app = createApp({ db: database.db, config: parseConfig({}), log: { info() {}, warn() {}, error: console.error }, hashSecret });
+  const app = createApp({ db: database.db, config: parseConfig({ USAGE_DURABILITY: process.env.USAGE_DURABILITY, USAGE_COMMIT_WINDOW_MS: process.env.USAGE_COMMIT_WINDOW_MS }), log: { info() {}, warn() {}, error: console.error }, hashSecret });
   headers.authorization = `Bearer ${provisioned.key}`;
   fetchApp = app.fetch;
   close = async () => {

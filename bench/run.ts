@@ -99,6 +99,15 @@ function goals(r: BenchReport): string {
         `ratio ${f(ratio, 3)} — ${verdict(ratio <= 1.1)} (≤ 1.10, the run-to-run noise here)`,
     );
   }
+  const buffered = caseOf('tenant-mcp-buffered', 'call');
+  if (ours && buffered) {
+    const byRps = ours.rps / buffered.rps;
+    const addedP50 = ours.latencyMs.p50 - buffered.latencyMs.p50;
+    lines.push(
+      `- USAGE_DURABILITY=commit (the default) against buffered: ${f(byRps)}× the req/s, p50 ${addedP50 >= 0 ? '+' : ''}${f(addedP50, 1)} ms, p99 ${buffered.latencyMs.p99} → ${ours.latencyMs.p99} ms, ` +
+        `CPU per call ${f(buffered.serverCpuUsPerReq, 1)} → ${f(ours.serverCpuUsPerReq, 1)} µs — ${verdict(byRps >= 0.8)} (≥ 0.8× req/s), ${verdict(addedP50 <= 5)} (≤ +5 ms p50)`,
+    );
+  }
   const many = caseOf('tenant-mcp-100k', 'call');
   if (ours && many) {
     const cpu = many.serverCpuUsPerReq / ours.serverCpuUsPerReq - 1;

@@ -70,6 +70,8 @@ export function createApp(deps: AppDeps): TenantMcp {
     flushIntervalMs: config.USAGE_FLUSH_INTERVAL_MS,
     batchSize: config.USAGE_BATCH_SIZE,
     maxBuffered: config.USAGE_BUFFER_MAX,
+    durability: config.USAGE_DURABILITY,
+    commitWindowMs: config.USAGE_COMMIT_WINDOW_MS,
     onError: (error) => log.error(`Cannot write usage events, will retry: ${describe(error)}`),
     onDrop: (count, total) => log.error(`Usage buffer full: dropped the ${count} oldest usage events (${total} since start)`),
   });

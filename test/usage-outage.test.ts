@@ -33,7 +33,8 @@ describe('usage and limits through a libSQL server outage', () => {
     database = await openDatabase(sqld.url);
     await migrateDatabase(database.db);
     // Keys and limits stay cached through each outage (which lasts a few seconds).
-    const env = { DATABASE_URL: sqld.url, USAGE_FLUSH_INTERVAL_MS: '100', KEY_CACHE_TTL_SECONDS: '30' };
+    // Buffered usage, whose events wait in memory through an outage (test/faults/usage-durability-outage.test.ts covers commit).
+    const env = { DATABASE_URL: sqld.url, USAGE_FLUSH_INTERVAL_MS: '100', KEY_CACHE_TTL_SECONDS: '30', USAGE_DURABILITY: 'buffered' };
     proxy = await startLossyProxy({ host: '127.0.0.1', port: Number(new URL(sqld.url).port) });
     [server, smallBuffer, failClosed, behindProxy] = await Promise.all([
       startServer(env),

@@ -58,24 +58,36 @@ export function observeBody(response: Response, onEnd: (bytes: number, completed
 
 const sseEncoder = new TextEncoder();
 
+/** One SSE event carrying a JSON-RPC message, framed as the SDK frames it. */
+function sseFrame(message: object): Uint8Array {
+  return sseEncoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+}
+
 /**
  * An SSE answer written without the SDK's transport: `work` may `send` notifications that relate
  * to the request, and resolves with its final JSON-RPC response, which ends the stream. `onEnd`
  * gets the bytes written and whether the stream ran to its end (false when the client left first).
+ * `beforeEnd`, if given, sees the final response and the stream's size with it, and returns what to
+ * send instead (a usage row is committed there before the result goes out).
  */
-export function eventStream(work: (send: (message: object) => void) => Promise<object>, onEnd: (bytes: number, completed: boolean) => void): Response {
+export function eventStream(
+  work: (send: (message: object) => void) => Promise<object>,
+  onEnd: (bytes: number, completed: boolean) => void,
+  beforeEnd?: (final: object, bytes: number) => Promise<object>,
+): Response {
   let bytes = 0;
   let open = true;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const write = (message: object) => {
         if (!open) return;
-        const chunk = sseEncoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+        const chunk = sseFrame(message);
         bytes += chunk.byteLength;
         controller.enqueue(chunk);
       };
       void work(write).then(
-        (final) => {
+        async (final) => {
+          if (beforeEnd) final = await beforeEnd(final, bytes + sseFrame(final).byteLength);
           write(final);
           if (!open) return;
           open = false;

@@ -19,7 +19,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { UsageOutcome } from '../db/schema.ts';
 import { fetchRequestReader, type RequestReader } from '../http/request-reader.ts';
-import { serviceUnavailable } from '../http/service-unavailable.ts';
+import { SERVICE_UNAVAILABLE_MESSAGE, serviceUnavailable } from '../http/service-unavailable.ts';
 import { limitRefusal } from '../limits/limit-refusal.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
 import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
@@ -179,10 +179,35 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     }
     const visible = visibleTo(caller);
     const call = toolCallOf(message);
-    const record = (outcome: UsageOutcome, responseBytes: number) => {
-      const fields = { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes };
-      options.defer(options.usage.record(usageEvent(c, caller, fields)), c);
+    const eventOf = (outcome: UsageOutcome, responseBytes: number) =>
+      usageEvent(c, caller, { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes });
+    const record = (outcome: UsageOutcome, responseBytes: number) => options.defer(options.usage.record(eventOf(outcome, responseBytes)), c);
+    // USAGE_DURABILITY=commit: an answered call's row is committed before the answer is released.
+    const durable = call !== undefined && options.usage.durability === 'commit';
+    const commit = (outcome: UsageOutcome, responseBytes: number) => {
+      const committed = options.usage.commit(eventOf(outcome, responseBytes));
+      options.defer(committed, c);
+      return committed;
     };
+    /** A tool call's JSON answer, released once its usage row is recorded (committed first under USAGE_DURABILITY=commit). */
+    const answerCall = async (id: string | number, result: unknown): Promise<Response> => {
+      const body = utf8Encoder.encode(JSON.stringify({ jsonrpc: '2.0', id, result }));
+      const outcome = run.outcome ?? 'invalid';
+      if (durable) {
+        if (!(await commit(outcome, body.byteLength))) return serviceUnavailable(id);
+      } else {
+        record(outcome, body.byteLength);
+      }
+      return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } });
+    };
+    /** For a streamed call under USAGE_DURABILITY=commit: its row is committed before the final event, which is withheld if it cannot be. */
+    let streamRecorded = false;
+    const commitBeforeEnd = durable
+      ? async (final: object, bytes: number): Promise<object> => {
+          streamRecorded = true;
+          return (await commit(run.outcome ?? 'invalid', bytes)) ? final : unavailableAnswer(final as JSONRPCMessage);
+        }
+      : undefined;
     // For answers built here (rare): reads the body once to count its bytes, then logs the call.
     const logged = async (response: Response, outcome: UsageOutcome) => {
       const body = await response.arrayBuffer();
@@ -228,7 +253,10 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
             const result = await callOnce(async (notification) => send({ jsonrpc: '2.0', ...notification }));
             return { jsonrpc: '2.0', id, result: modernResult(method, result) };
           };
-          return eventStream(work, (bytes, completed) => record(run.outcome ?? (completed ? 'invalid' : 'cancelled'), bytes));
+          const onEnd = (bytes: number, completed: boolean) => {
+            if (!streamRecorded) record(run.outcome ?? (completed ? 'invalid' : 'cancelled'), bytes);
+          };
+          return eventStream(work, onEnd, commitBeforeEnd);
         }
         const result = await callOnce(dropNotification);
         if (run.unavailable) return logged(serviceUnavailable(id), 'error');
@@ -236,7 +264,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
           const data = { requiredCapabilities: run.missingCapabilities };
           return logged(jsonRpcError(400, JsonRpcCode.MissingRequiredClientCapability, 'Missing required client capability', id, undefined, data), 'invalid');
         }
-        return answered(id, modernResult(method, result), (bytes) => record(run.outcome ?? 'invalid', bytes));
+        return answerCall(id, modernResult(method, result));
       }
       const extra = { signal: new AbortController().signal, requestId: id, _meta: params._meta, sendNotification: dropNotification, sendRequest: refuseServerRequest, authInfo: c.get('auth'), requestInfo: { headers: c.req.header() }, input };
       const answer = await dispatchToSdk(sdkServer(caller, visible, [], run), { method, params }, extra);
@@ -287,7 +315,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       const extra: ToolCallExtra = { requestId: m.id as string | number, _meta: m.params?._meta, sendNotification: dropNotification };
       const result = await callToolDirectly(tool, schemas.get(tool)!, m.params?.arguments, extra, run);
       if (run.unavailable) return logged(serviceUnavailable(call!.id), 'error');
-      return answered(m.id as string | number, result, (bytes) => record(run.outcome ?? 'invalid', bytes));
+      return answerCall(m.id as string | number, result);
     }
     if (plain && m.method === 'tools/list' && isArguments(m.params) && Object.keys(m.params ?? {}).every((k) => k === '_meta')) {
       return answered(m.id as string | number, await toolListFor(caller, visible, run));
@@ -311,6 +339,8 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     options.extension?.(server, caller);
     answerInvalidParamsAsClientErrors(server);
     const transport = new AnswerKeepingTransport({ enableJsonResponse: !stream });
+    // A streamed call's row is committed before its final event; if it cannot be, the result is withheld.
+    if (stream && durable) transport.beforeAnswer = async (answer, bytes) => ((await commit(run.outcome ?? 'invalid', bytes)) ? answer : unavailableAnswer(answer));
     await server.connect(transport);
     let response: Response | undefined;
     try {
@@ -323,7 +353,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       // The SSE body is still being written: closing the server now would cut it short.
       return observeBody(response, (responseBytes, completed) => {
         void server.close();
-        if (call) record(run.outcome ?? (completed ? 'invalid' : 'cancelled'), responseBytes);
+        if (call && !transport.answered) record(run.outcome ?? (completed ? 'invalid' : 'cancelled'), responseBytes);
       });
     }
     // Not closed on success: in JSON mode the answer has been sent by now, nothing is in flight, and
@@ -338,15 +368,16 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     if (run.unavailable) return logged(serviceUnavailable(call.id), 'error');
     // No outcome means the handler never ran: the SDK refused the arguments before calling it.
     // @hono/mcp writes the answer as JSON.stringify(answer), so this is the body's exact size.
-    record(run.outcome ?? 'invalid', answer ? utf8Encoder.encode(JSON.stringify(answer)).byteLength : 0);
+    const responseBytes = answer ? utf8Encoder.encode(JSON.stringify(answer)).byteLength : 0;
+    if (durable) return (await commit(run.outcome ?? 'invalid', responseBytes)) ? response : serviceUnavailable(call.id);
+    record(run.outcome ?? 'invalid', responseBytes);
     return response;
   };
 }
 
-/** A JSON-RPC result as a JSON answer; `onBytes` learns the body's size (for the usage row). */
-function answered(id: string | number, result: unknown, onBytes?: (bytes: number) => void): Response {
+/** A JSON-RPC result as a JSON answer. */
+function answered(id: string | number, result: unknown): Response {
   const body = utf8Encoder.encode(JSON.stringify({ jsonrpc: '2.0', id, result }));
-  onBytes?.(body.byteLength);
   return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } });
 }
 
@@ -381,14 +412,42 @@ function accepted(): Response {
   return new Response(new Uint8Array(0), { status: 202 });
 }
 
-/** @hono/mcp's transport, keeping the JSON-RPC answer it sends, to count its bytes without reading the HTTP body back. */
+// @hono/mcp frames each SSE message as `event: message\ndata: <JSON>\n\n`.
+const SSE_FRAME_BYTES = 'event: message\ndata: \n\n'.length;
+
+/**
+ * @hono/mcp's transport, keeping the JSON-RPC answer it sends, to count its bytes without reading
+ * the HTTP body back. With `beforeAnswer`, a streamed answer (the final SSE event) waits for it.
+ */
 class AnswerKeepingTransport extends StreamableHTTPTransport {
   answer: JSONRPCMessage | undefined;
+  /** Set once the answer has been handed to `beforeAnswer`, which records the call. */
+  answered = false;
+  /** Called with the answer and the stream's size once it is sent; returns what to send instead. */
+  beforeAnswer: ((answer: JSONRPCMessage, bytes: number) => Promise<JSONRPCMessage>) | undefined;
+  #streamedBytes = 0;
 
-  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (!this.beforeAnswer) {
+      this.answer = message;
+      return super.send(message, options);
+    }
+    const frameBytes = utf8Encoder.encode(JSON.stringify(message)).byteLength + SSE_FRAME_BYTES;
+    this.#streamedBytes += frameBytes;
+    if ('id' in message && ('result' in message || 'error' in message)) {
+      // Set before waiting: a client that goes away meanwhile must not get a second row.
+      this.answered = true;
+      message = await this.beforeAnswer(message, this.#streamedBytes);
+    }
     this.answer = message;
     return super.send(message, options);
   }
+}
+
+/** The JSON-RPC error sent instead of a streamed result whose usage row could not be committed. */
+function unavailableAnswer(answer: JSONRPCMessage): JSONRPCMessage {
+  const id = (answer as { id: string | number }).id;
+  return { jsonrpc: '2.0', id, error: { code: JsonRpcCode.InternalError, message: SERVICE_UNAVAILABLE_MESSAGE } };
 }
 
 function registerTool(server: McpServer, tool: AnyTool, schemas: ToolSchemas, run: ToolRun): void {

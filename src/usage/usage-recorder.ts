@@ -14,8 +14,15 @@ const rowPlaceholders = `(${columns.map(() => '?').join(', ')})`;
 // Far below SQLite's 32766 bound variables per statement, whatever USAGE_BATCH_SIZE says.
 const ROWS_PER_INSERT = 1000;
 
+/** `commit`: a tool call's answer waits until its row is committed. `buffered`: rows are written in the background. */
+export type UsageDurability = 'commit' | 'buffered';
+
 /** Options for {@link UsageRecorder}. */
 export interface UsageRecorderOptions {
+  /** Whether answered tool calls wait for their row ({@link UsageRecorder.commit}); default `buffered`. */
+  durability?: UsageDurability;
+  /** Group commit: how long the first of a group of committed events waits for others to share its transaction. */
+  commitWindowMs?: number;
   /** How long an event may wait in memory before its batch is written. */
   flushIntervalMs: number;
   /** Events per INSERT; a flush starts at once when this many wait. */
@@ -42,11 +49,20 @@ interface Deferred {
   resolve: () => void;
 }
 
+/** Events waiting for a group commit, and the answers waiting on them. */
+interface Group {
+  events: UsageEvent[];
+  waiters: ((committed: boolean) => void)[];
+  /** When the first of them arrived (performance.now()). */
+  since: number;
+}
+
 /**
  * Buffers usage events and keys' `last_used_at` stamps in memory and writes them in batches, off
  * the request path: one INSERT per call would block the event loop on a local libSQL file.
  * A batch whose write failed is retried as it is, and only if its id was not recorded, so every
- * event is written exactly once even when a commit's answer was lost.
+ * event is written exactly once even when a commit's answer was lost. With durability `commit`,
+ * answered tool calls' events are instead written on the request path, by group commit ({@link commit}).
  */
 export class UsageRecorder {
   readonly #db: Database;
@@ -61,6 +77,12 @@ export class UsageRecorder {
   #chain: Promise<void> = Promise.resolve();
   #dropped = 0;
   #droppedReported = 0;
+  /** Failed group commits, retried in the background before anything newer. */
+  #withheld: Batch[] = [];
+  #group: Group | undefined;
+  #groupTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The group commit under way: at most one at a time; the next group gathers meanwhile. */
+  #committing: Promise<void> | undefined;
 
   constructor(db: Database, options: UsageRecorderOptions) {
     this.#db = db;
@@ -79,7 +101,32 @@ export class UsageRecorder {
 
   /** Events waiting to be written. */
   get buffered(): number {
-    return this.#pending.length + (this.#current?.events.length ?? 0);
+    let n = this.#pending.length + (this.#current?.events.length ?? 0) + (this.#group?.events.length ?? 0);
+    for (const batch of this.#withheld) n += batch.events.length;
+    return n;
+  }
+
+  /** Whether answered tool calls are to wait for {@link commit} rather than use {@link record}. */
+  get durability(): UsageDurability {
+    return this.#options.durability ?? 'buffered';
+  }
+
+  /**
+   * Writes an event in a group commit: events arriving within `commitWindowMs` of the first share
+   * one transaction, and all their promises resolve when it ends: `true` once committed, `false`
+   * if the write failed. Never rejects. A failed group is kept and retried in the background like
+   * buffered events (exactly once, by its batch id), each event's outcome set to `error`: its call
+   * is answered 503, but its tool did run.
+   */
+  commit(event: UsageEvent): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const group = (this.#group ??= { events: [], waiters: [], since: performance.now() });
+      group.events.push(event);
+      group.waiters.push(resolve);
+      if (this.#committing) return; // taken as soon as the commit under way ends
+      if (group.events.length >= this.#options.batchSize) void this.#commitGroup();
+      else this.#groupTimer ??= setTimeout(() => void this.#commitGroup(), this.#options.commitWindowMs ?? 0);
+    });
   }
 
   /**
@@ -114,6 +161,7 @@ export class UsageRecorder {
 
   /** Flushes and stops the timer, for a graceful shutdown. Returns how many events could not be written. */
   async close(): Promise<number> {
+    while (this.#committing || this.#group) await (this.#committing ?? this.#commitGroup());
     await this.flush();
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -140,8 +188,8 @@ export class UsageRecorder {
     this.#timer = undefined;
     this.#reportDrops();
     try {
-      while (this.#current || this.#pending.length > 0 || this.#keysUsed.size > 0) {
-        this.#current ??= this.#nextBatch();
+      while (this.#current || this.#withheld.length > 0 || this.#pending.length > 0 || this.#keysUsed.size > 0) {
+        this.#current ??= this.#withheld.shift() ?? this.#nextBatch();
         if (!(await this.#write(this.#current))) {
           // Retry on the next tick of the interval, or on the next event's timer: a Worker cancels
           // this timer when the request that set it ends, so later events must not wait on it.
@@ -153,6 +201,43 @@ export class UsageRecorder {
     } finally {
       waiting?.resolve();
     }
+  }
+
+  #commitGroup(): Promise<void> {
+    clearTimeout(this.#groupTimer);
+    this.#groupTimer = undefined;
+    const group = this.#group!;
+    this.#group = undefined;
+    const commit = (async () => {
+      const batch: Batch = { id: crypto.randomUUID(), events: group.events, keys: [], attempted: false };
+      const committed = await this.#write(batch);
+      if (!committed) this.#keepWithheld(batch);
+      this.#committing = undefined;
+      for (const resolve of group.waiters) resolve(committed);
+      this.#nextGroup();
+    })();
+    this.#committing = commit;
+    return commit;
+  }
+
+  /** Starts the group that gathered during a commit: at once if its window has passed or it is full. */
+  #nextGroup(): void {
+    const group = this.#group;
+    if (!group || this.#groupTimer) return;
+    const wait = (this.#options.commitWindowMs ?? 0) - (performance.now() - group.since);
+    if (wait <= 0 || group.events.length >= this.#options.batchSize) void this.#commitGroup();
+    else this.#groupTimer = setTimeout(() => void this.#commitGroup(), wait);
+  }
+
+  /** Keeps a failed group for a background retry, marked as answered with an error, within the buffer's bound. */
+  #keepWithheld(batch: Batch): void {
+    for (const event of batch.events) event.outcome = 'error';
+    if (this.buffered + batch.events.length > this.#options.maxBuffered) {
+      this.#dropped += batch.events.length;
+    } else {
+      this.#withheld.push(batch);
+    }
+    this.#scheduled();
   }
 
   #nextBatch(): Batch {

@@ -28,7 +28,8 @@ beforeAll(async () => {
   await createTenant(db, { slug: 'acme', scopes: 'math,notes:*' });
   cachedKey = (await createKey(db, { tenant: 'acme', scopes: 'math,notes:*' })).key;
   freshKey = (await createKey(db, { tenant: 'acme', scopes: 'math' })).key; // first used during the outage
-  server = await startServer({ DATABASE_URL: sqld.url, KEY_CACHE_TTL_SECONDS: '30', USAGE_FLUSH_INTERVAL_MS: '100' });
+  // Buffered usage: calls that need no database keep being answered (test/faults/usage-durability-outage.test.ts covers commit).
+  server = await startServer({ DATABASE_URL: sqld.url, KEY_CACHE_TTL_SECONDS: '30', USAGE_FLUSH_INTERVAL_MS: '100', USAGE_DURABILITY: 'buffered' });
 });
 
 afterAll(async () => {

@@ -149,6 +149,16 @@ export function describeBehaviour(name: string, setup: () => Promise<BehaviourSu
         .toEqual([expect.objectContaining({ keyId: keys.narrowId, outcome: 'ok' })]);
     });
 
+    it('has the usage row of a tool call committed when its answer arrives (USAGE_DURABILITY=commit, the default)', async () => {
+      // Padded to a size no other call here has, which the row records: it names this call.
+      const body = rpc('tools/call', { name: 'add', arguments: { a: 1, b: 2 } }, 'durable');
+      const res = await postMcp(url, body + ' '.repeat(4321 - body.length), { Authorization: `Bearer ${keys.full}` });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ result: { content: [{ text: '3' }] } });
+      const rows = (await listUsage(subject.db, { tenant: 'alice-co' })).items.filter((r) => r.requestBytes === 4321);
+      expect(rows).toEqual([expect.objectContaining({ tool: 'add', outcome: 'ok' })]);
+    });
+
     it('writes one usage row per call when calls arrive together', async () => {
       const calls = [1, 2, 3, 4, 5].map((id) => postMcp(url, rpc('tools/call', { name: 'whoami', arguments: {} }, id), { Authorization: `Bearer ${keys.full}` }));
       expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);

@@ -19,7 +19,7 @@ describe('Deno entry', () => {
     try {
       await createTenant(database.db, { slug: 'acme', scopes: 'math' });
       const { key } = await createKey(database.db, { tenant: 'acme', scopes: 'math' });
-      const target = await denoTarget({ DATABASE_URL: database.sqld.url, USAGE_FLUSH_INTERVAL_MS: '600000' });
+      const target = await denoTarget({ DATABASE_URL: database.sqld.url, USAGE_FLUSH_INTERVAL_MS: '600000', USAGE_DURABILITY: 'buffered' });
       const res = await postMcp(target.url, rpc('tools/call', { name: 'add', arguments: { a: 1, b: 2 } }), { Authorization: `Bearer ${key}` });
       expect(res.status).toBe(200);
       expect((await listUsage(database.db, {})).items).toEqual([]); // still buffered: the interval is ten minutes

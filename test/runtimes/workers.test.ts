@@ -41,9 +41,9 @@ describe('Worker entry', () => {
     }
   });
 
-  it('writes usage events held back by a database outage with a later request', async () => {
+  it('writes usage events held back by a database outage with a later request (USAGE_DURABILITY=buffered)', async () => {
     const database = await sqldDatabase();
-    const target = await workerTarget({ DATABASE_URL: database.sqld.url, USAGE_FLUSH_INTERVAL_MS: '100' });
+    const target = await workerTarget({ DATABASE_URL: database.sqld.url, USAGE_FLUSH_INTERVAL_MS: '100', USAGE_DURABILITY: 'buffered' });
     try {
       await createTenant(database.db, { slug: 'acme', scopes: 'math' });
       const { key } = await createKey(database.db, { tenant: 'acme', scopes: 'math' });
@@ -58,6 +58,30 @@ describe('Worker entry', () => {
       await database.sqld.restart();
       expect((await add(3)).status).toBe(200);
       await expect.poll(written, { timeout: 10_000, interval: 100 }).toEqual(['add', 'add', 'add']);
+    } finally {
+      await target.stop();
+      await database.dispose();
+    }
+  });
+
+  it('with USAGE_DURABILITY=commit (the default), answers 503 while the database is down, and records that call with a later request', async () => {
+    const database = await sqldDatabase();
+    const target = await workerTarget({ DATABASE_URL: database.sqld.url, USAGE_FLUSH_INTERVAL_MS: '100' });
+    try {
+      await createTenant(database.db, { slug: 'acme', scopes: 'math' });
+      const { key } = await createKey(database.db, { tenant: 'acme', scopes: 'math' });
+      const add = (a: number) => postMcp(target.url, rpc('tools/call', { name: 'add', arguments: { a, b: 0 } }), { Authorization: `Bearer ${key}` });
+      const outcomes = async () => (await listUsage(database.db, {})).items.map((r) => r.outcome);
+      expect((await add(1)).status).toBe(200); // also caches the key for the outage
+      expect(await outcomes()).toEqual(['ok']); // committed before the answer: no waiting
+      await database.sqld.kill();
+      const refused = await add(2);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('Retry-After')).toBe('5');
+      await database.sqld.restart();
+      expect((await add(3)).status).toBe(200);
+      // The refused call's tool ran: its row is written by a later request, as an error.
+      await expect.poll(async () => (await outcomes()).sort(), { timeout: 10_000, interval: 100 }).toEqual(['error', 'ok', 'ok']);
     } finally {
       await target.stop();
       await database.dispose();

@@ -1,0 +1,205 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/database.ts';
+import { tenants, type UsageEvent, usageBatches, usageEvents } from '../src/db/schema.ts';
+import { migrateDatabase, type OpenDatabase, openDatabase } from '../src/node/database.ts';
+import { createKey } from '../src/services/keys.ts';
+import { createTenant } from '../src/services/tenants.ts';
+import { UsageRecorder } from '../src/usage/usage-recorder.ts';
+import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { postMcp, rpc } from './helpers/mcp.ts';
+import { type RunningServer, startServer } from './helpers/server.ts';
+import { type Sqld, startSqld } from './helpers/sqld.ts';
+import { sseMessages } from './helpers/sse.ts';
+
+let database: TempDatabase;
+let tenantId: string;
+
+beforeAll(async () => {
+  database = await tempDatabase();
+  tenantId = (await createTenant(database.db, { slug: 'acme', scopes: 'math,test-fixtures' })).id;
+});
+
+afterAll(() => database?.dispose());
+
+const event = (requestBytes: number): UsageEvent => ({
+  at: new Date(),
+  tenantId,
+  keyId: null,
+  subject: null,
+  tool: 'add',
+  outcome: 'ok',
+  durationMs: 1,
+  requestBytes,
+  responseBytes: 10,
+  protocolVersion: null,
+  userAgent: null,
+});
+
+async function rowsWith(db: Database, requestBytes: number[]) {
+  const rows = await db.select().from(usageEvents).where(sql`${usageEvents.requestBytes} in ${requestBytes}`);
+  return rows.sort((a, b) => a.requestBytes - b.requestBytes);
+}
+
+const options = { durability: 'commit' as const, flushIntervalMs: 600_000, batchSize: 500, maxBuffered: 1000 };
+
+describe('group commit in the usage recorder', () => {
+  it('commits events arriving within the window in one transaction, and resolves every caller once it is written', async () => {
+    const recorder = new UsageRecorder(database.db, { ...options, commitWindowMs: 50 });
+    const sizes = [1001, 1002, 1003, 1004, 1005];
+    const committed = await Promise.all(sizes.map((n) => recorder.commit(event(n))));
+    expect(committed).toEqual([true, true, true, true, true]);
+    const rows = await rowsWith(database.db, sizes);
+    expect(rows.map((r) => r.requestBytes)).toEqual(sizes);
+    // One transaction, one batch id.
+    const [batches] = await database.db.select({ n: sql<number>`count(distinct ${usageBatches.id})` }).from(usageBatches);
+    expect(Number(batches!.n)).toBe(1);
+    expect(await recorder.close()).toBe(0);
+  });
+
+  it('starts a full group at once rather than waiting for its window', async () => {
+    const recorder = new UsageRecorder(database.db, { ...options, batchSize: 3, commitWindowMs: 600_000 });
+    const committed = await Promise.all([2001, 2002, 2003].map((n) => recorder.commit(event(n))));
+    expect(committed).toEqual([true, true, true]);
+    expect(await recorder.close()).toBe(0);
+  });
+
+  it('commits a group still waiting for its window on close, for a graceful stop', async () => {
+    const recorder = new UsageRecorder(database.db, { ...options, commitWindowMs: 600_000 });
+    const waiting = [2501, 2502].map((n) => recorder.commit(event(n)));
+    expect(recorder.buffered).toBe(2);
+    expect(await recorder.close()).toBe(0);
+    expect(await Promise.all(waiting)).toEqual([true, true]);
+    expect((await rowsWith(database.db, [2501, 2502])).map((r) => r.requestBytes)).toEqual([2501, 2502]);
+  });
+
+  describe('when the database cannot be reached', () => {
+    let sqld: Sqld;
+    let remote: OpenDatabase;
+
+    beforeAll(async () => {
+      sqld = await startSqld();
+      remote = await openDatabase(sqld.url);
+      await migrateDatabase(remote.db);
+      await remote.db.insert(tenants).values({ id: tenantId, slug: 'acme', name: 'acme', scopes: ['math'] });
+    });
+
+    afterAll(async () => {
+      remote?.close();
+      await sqld?.stop();
+    });
+
+    it('resolves false when the commit fails, then writes the events once, as errors, when the database returns', async () => {
+      const errors: unknown[] = [];
+      const recorder = new UsageRecorder(remote.db, { ...options, commitWindowMs: 0, onError: (e) => errors.push(e) });
+      await sqld.kill();
+      try {
+        expect(await Promise.all([recorder.commit(event(3001)), recorder.commit(event(3002))])).toEqual([false, false]);
+        expect(errors.length).toBe(1);
+        expect(recorder.buffered).toBe(2);
+      } finally {
+        await sqld.restart();
+      }
+      expect(await rowsWith(remote.db, [3001, 3002])).toEqual([]);
+      await recorder.flush();
+      const rows = await rowsWith(remote.db, [3001, 3002]);
+      expect(rows.map((r) => [r.requestBytes, r.outcome])).toEqual([
+        [3001, 'error'],
+        [3002, 'error'],
+      ]);
+      expect(await recorder.close()).toBe(0);
+    });
+
+    it('counts a failed group as dropped when keeping it would pass USAGE_BUFFER_MAX', async () => {
+      const recorder = new UsageRecorder(remote.db, { ...options, maxBuffered: 2, commitWindowMs: 0, onError: () => {} });
+      await sqld.kill();
+      try {
+        expect(await Promise.all([4001, 4002, 4003].map((n) => recorder.commit(event(n))))).toEqual([false, false, false]);
+        expect(recorder.dropped).toBe(3);
+        expect(recorder.buffered).toBe(0);
+      } finally {
+        await sqld.restart();
+      }
+      expect(await recorder.close()).toBe(0);
+      expect(await rowsWith(remote.db, [4001, 4002, 4003])).toEqual([]);
+    });
+  });
+});
+
+describe('USAGE_DURABILITY through the server (Node, file database)', () => {
+  // A flush interval of ten minutes: a row present right after its answer was not written by the timer.
+  const env = () => ({ DATABASE_URL: database.url, NODE_ENV: 'test', TEST_FIXTURES: '1', USAGE_FLUSH_INTERVAL_MS: '600000' });
+  let commit: RunningServer;
+  let buffered: RunningServer;
+  let auth: Record<string, string>;
+  let keyId: string;
+
+  beforeAll(async () => {
+    const key = await createKey(database.db, { tenant: 'acme', scopes: 'math,test-fixtures' });
+    auth = { Authorization: `Bearer ${key.key}` };
+    keyId = key.id;
+    [commit, buffered] = await Promise.all([startServer(env()), startServer({ ...env(), USAGE_DURABILITY: 'buffered' })]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([commit?.stop(), buffered?.stop()]);
+  });
+
+  // The request's size identifies the call: the body is padded with spaces to `bytes`.
+  const padded = (body: string, bytes: number) => body + ' '.repeat(bytes - body.length);
+  const addCall = (bytes: number) => padded(rpc('tools/call', { name: 'add', arguments: { a: 2, b: 3 } }, bytes), bytes);
+
+  it('with commit (the default), has the row of a call committed when its answer arrives', async () => {
+    const res = await postMcp(commit.url, addCall(5001), auth);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    const [row] = await rowsWith(database.db, [5001]);
+    expect(row).toMatchObject({ tool: 'add', outcome: 'ok', keyId, requestBytes: 5001, responseBytes: Buffer.byteLength(body) });
+  });
+
+  it('with buffered, answers before the row is written', async () => {
+    const res = await postMcp(buffered.url, addCall(5002), auth);
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(await rowsWith(database.db, [5002])).toEqual([]);
+  });
+
+  it('with commit, writes a streamed call row before its final event, with the bytes of the whole stream', async () => {
+    const call = rpc('tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: 'p' } }, 7);
+    const res = await postMcp(commit.url, padded(call, 5003), auth);
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/event-stream/);
+    const [streamA, streamB] = res.body!.tee();
+    const size = new Response(streamB).arrayBuffer();
+    let rowsAtResult: unknown[] | undefined;
+    for await (const message of sseMessages(new Response(streamA))) {
+      if ('result' in message) rowsAtResult = await rowsWith(database.db, [5003]);
+    }
+    expect(rowsAtResult).toEqual([expect.objectContaining({ tool: 'test_tool_with_progress', outcome: 'ok', responseBytes: (await size).byteLength })]);
+  });
+
+  it('logs a streamed call once when its client leaves while its row is being committed', async () => {
+    // A long commit window holds the final event back; buffered writes would land within 50 ms.
+    const slow = await startServer({ ...env(), USAGE_COMMIT_WINDOW_MS: '800', USAGE_FLUSH_INTERVAL_MS: '50' });
+    try {
+      const controller = new AbortController();
+      const call = rpc('tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: 'p' } }, 8);
+      const res = await postMcp(slow.url, padded(call, 5005), auth, controller.signal);
+      const progress = [];
+      for await (const message of sseMessages(res)) {
+        progress.push(message);
+        if (progress.length === 3) break; // every progress notification; the result waits for the commit
+      }
+      controller.abort();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await rowsWith(database.db, [5005])).map((r) => r.tool)).toEqual(['test_tool_with_progress']);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('keeps refused calls buffered: an unknown tool is answered before its row is written', async () => {
+    const res = await postMcp(commit.url, padded(rpc('tools/call', { name: 'no_such_tool', arguments: {} }), 5004), auth);
+    expect(await res.json()).toMatchObject({ error: { code: -32602 } });
+    expect(await rowsWith(database.db, [5004])).toEqual([]);
+  });
+});
