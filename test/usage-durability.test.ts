@@ -7,7 +7,7 @@ import { createKey } from '../src/services/keys.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { UsageRecorder } from '../src/usage/usage-recorder.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
-import { postMcp, rpc } from './helpers/mcp.ts';
+import { modernRequest, postMcp, rpc } from './helpers/mcp.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 import { type Sqld, startSqld } from './helpers/sqld.ts';
 import { sseMessages } from './helpers/sse.ts';
@@ -195,6 +195,26 @@ describe('USAGE_DURABILITY through the server (Node, file database)', () => {
     } finally {
       await slow.stop();
     }
+  });
+
+  it('with commit, has the row of a 2026-07-28 call committed when its answer arrives', async () => {
+    const modern = modernRequest('tools/call', { name: 'add', arguments: { a: 2, b: 3 } });
+    const res = await postMcp(commit.url, padded(modern.body, 5006), { ...auth, ...modern.headers });
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    const [row] = await rowsWith(database.db, [5006]);
+    expect(row).toMatchObject({ tool: 'add', outcome: 'ok', protocolVersion: '2026-07-28', requestBytes: 5006, responseBytes: Buffer.byteLength(body) });
+  });
+
+  it('with commit, writes a streamed 2026-07-28 call row before its final event', async () => {
+    const modern = modernRequest('tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: 'p' } });
+    const res = await postMcp(commit.url, padded(modern.body, 5007), { ...auth, ...modern.headers });
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/event-stream/);
+    let rowsAtResult: unknown[] | undefined;
+    for await (const message of sseMessages(res)) {
+      if ('result' in message) rowsAtResult = await rowsWith(database.db, [5007]);
+    }
+    expect(rowsAtResult).toEqual([expect.objectContaining({ tool: 'test_tool_with_progress', outcome: 'ok', protocolVersion: '2026-07-28' })]);
   });
 
   it('keeps refused calls buffered: an unknown tool is answered before its row is written', async () => {
