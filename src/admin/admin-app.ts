@@ -1,11 +1,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../app.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { bodyLimit } from '../http/body-limit.ts';
 import { ADMIN_SCOPE, adminAuth, adminTokenVerifier, anyAdminVerifier, type VerifyAdmin } from './admin-auth.ts';
 import { adminJwtVerifier } from './admin-jwt.ts';
 import { registerIssuerRoutes } from './issuers-routes.ts';
@@ -103,7 +103,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
     await next();
     c.header('Cache-Control', 'no-store'); // answers may carry a key shown once, or customer data
   });
-  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => problemResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`) }));
+  app.use('*', bodyLimit({ maxBytes: MAX_BODY_BYTES, tooLarge: () => problemResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`) }));
 
   registerTenantRoutes(app, db);
   registerKeyRoutes(app, db, publicUrl(config));
