@@ -67,6 +67,10 @@ export const configSchema = z.object({
   /** Test-only: serves the fixture tools, resources and prompts of src/test-fixtures. Needs NODE_ENV=test. */
   TEST_FIXTURES: z.stringbool().default(false),
   NODE_ENV: z.string().optional(),
+  /** Signs the console's and portal's session cookies; default: derived from ADMIN_TOKEN, else random per process (sessions end on restart). */
+  SESSION_SECRET: z.string().min(32, 'use at least 32 characters, e.g. the output of `openssl rand -hex 32`').optional(),
+  /** How long a console or portal sign-in lasts. */
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3600),
 }).superRefine((config, ctx) => {
   if ((config.ADMIN_JWT_ISSUER === undefined) !== (config.ADMIN_JWT_JWKS_URI === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: 'set ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI together' });
