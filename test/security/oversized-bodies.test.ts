@@ -52,6 +52,8 @@ function sendLargeBody(path: string, size: number, headers: string): Promise<{ h
 
 const targets = [
   { name: '/admin', path: '/admin/tenants', headers: () => `Authorization: Bearer ${ADMIN_TOKEN}\r\n` },
+  { name: '/console', path: '/console/tenants', headers: () => `Authorization: Bearer ${ADMIN_TOKEN}\r\n` },
+  { name: '/portal', path: '/portal/login', headers: () => '' },
   { name: '/mcp', path: '/mcp', headers: () => `Authorization: Bearer ${key}\r\nAccept: application/json, text/event-stream\r\n` },
 ];
 
