@@ -5,7 +5,7 @@ import { setLimits } from '../src/services/limits.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { connectClient } from './helpers/mcp.ts';
-import { getPage, type PageSession, postForm, signIn } from './helpers/pages.ts';
+import { getPage, postForm, signIn } from './helpers/pages.ts';
 import { expectNoSecretsIn } from './helpers/secrets.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 import { waitForUsage } from './helpers/usage.ts';
@@ -13,7 +13,7 @@ import { waitForUsage } from './helpers/usage.ts';
 let database: TempDatabase;
 let server: RunningServer;
 let acmeAdminKey: string;
-let acme: PageSession;
+let acme: Awaited<ReturnType<typeof signIn>>;
 let globexKey: { id: string; key: string };
 
 beforeAll(async () => {
@@ -75,6 +75,7 @@ describe('portal keys', () => {
     expect(html).toContain('Claude Desktop');
     expect(html).toContain('VS Code');
     expect(html).toContain('OAuth URL');
+    expect(html).toContain(`${server.url}/mcp`); // the address the page was reached at, when PUBLIC_URL is unset
     expect(await (await getPage(server.url, '/portal', acme.cookie)).text()).not.toContain(key);
     const client = await connectClient(server.url, { Authorization: `Bearer ${key}` });
     expect(await client.callTool({ name: 'add', arguments: { a: 20, b: 22 } })).toMatchObject({ content: [{ text: '42' }] });

@@ -18,6 +18,7 @@ import { listUsage, type UsageFilter, usageOverview } from '../services/usage.ts
 import { exportUsage } from '../services/usage-export.ts';
 import { assets, type AssetName } from '../web/assets.ts';
 import { formText } from '../web/form-text.ts';
+import { publicBase } from '../web/public-base.ts';
 import { LoginPage } from '../web/login-page.tsx';
 import { pageHeaders, sameOrigin, csrfTokenMatches } from '../web/page-security.ts';
 import { PageSessions } from '../web/page-sessions.ts';
@@ -140,7 +141,7 @@ export function createConsoleApp(deps: ConsoleAppDeps): Hono {
       const expiresIn = formText(form, 'expiresIn');
       const key = await createKey(db, { tenant: c.req.param('slug'), scopes: formText(form, 'scopes') ?? '', name: formText(form, 'name'), expiresInMs: expiresIn === undefined ? undefined : parseDuration(expiresIn) });
       // Shown in this response only: nothing stores it, and the page is not cacheable.
-      return tenantPage(c, { created: { key, snippets: connectionSnippets(publicUrl(config), key.key) } }, 201);
+      return tenantPage(c, { created: { key, snippets: connectionSnippets(publicBase(c, config), key.key) } }, 201);
     } catch (error) {
       return redirectWithError(c, tenantPath(c), error);
     }

@@ -17,6 +17,7 @@ import { scopeList } from '../services/tenants.ts';
 import { aggregateUsage, listUsage, usageOverview } from '../services/usage.ts';
 import { assets, type AssetName } from '../web/assets.ts';
 import { formText } from '../web/form-text.ts';
+import { publicBase } from '../web/public-base.ts';
 import { LoginPage } from '../web/login-page.tsx';
 import { csrfTokenMatches, pageHeaders, sameOrigin } from '../web/page-security.ts';
 import { PageSessions } from '../web/page-sessions.ts';
@@ -164,7 +165,7 @@ export function createPortalApp(deps: PortalAppDeps): Hono {
       const expiresIn = formText(form, 'expiresIn');
       const key = await createKey(db, { tenant: tenant.slug, scopes, name: formText(form, 'name'), expiresInMs: expiresIn === undefined ? undefined : parseDuration(expiresIn) });
       log.info(`Portal: key ${signedIn.id} of ${tenant.slug} created key ${key.id}`);
-      return page(c, { created: { key, snippets: connectionSnippets(publicUrl(config), key.key) } }, 201);
+      return page(c, { created: { key, snippets: connectionSnippets(publicBase(c, config), key.key) } }, 201);
     } catch (error) {
       return failed(c, error);
     }

@@ -50,6 +50,7 @@ svg.chart .grid-line { stroke: #e3e6ea; }
 svg.chart .ok { fill: var(--ok); } svg.chart .error { fill: var(--error); } svg.chart .denied { fill: var(--denied); }
 svg.chart .rateLimited { fill: var(--rateLimited); } svg.chart .unauthenticated { fill: var(--unauthenticated); }
 svg.chart .line-p50 { stroke: var(--p50); fill: none; stroke-width: 2; } svg.chart .line-p95 { stroke: var(--p95); fill: none; stroke-width: 2; stroke-dasharray: 5 3; }
+svg.chart .dot-p50 { fill: var(--p50); } svg.chart .dot-p95 { fill: var(--p95); }
 svg.chart .bar { fill: var(--accent); }
 .copy { margin-left: .5rem; font-size: .8rem; padding: .1rem .5rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -73,6 +74,10 @@ for (const pre of document.querySelectorAll('pre[data-copy]')) {
   pre.before(button);
 }
 `,
+  },
+  'icon.svg': {
+    type: 'image/svg+xml',
+    body: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#102a5c"/><path d="M4 11V5l4 3 4-3v6" stroke="#fff" stroke-width="1.6" fill="none"/></svg>',
   },
 } as const;
 

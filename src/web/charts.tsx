@@ -73,7 +73,7 @@ export function OutcomeChart(props: { buckets: UsageBucket[]; bucketMs: number; 
   return (
     <figure>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title}: ${total} calls in ${buckets.length} intervals`} data-chart="calls" data-total={String(total)}>
-        <YAxis max={max} format={(v) => String(Math.round(v))} />
+        <YAxis max={max} format={(v) => (Number.isInteger(v) ? String(v) : v.toFixed(1))} />
         {buckets.map((b, i) => {
           let top = M.top + plotH;
           const x = M.left + slot * i + slot * 0.1;
@@ -162,7 +162,7 @@ export function LatencyChart(props: { buckets: UsageBucket[]; bucketMs: number; 
   return (
     <figure>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.title} data-chart="latency">
-        <YAxis max={max} format={(v) => `${Math.round(v)} ms`} />
+        <YAxis max={max} format={(v) => `${Number.isInteger(v) ? v : v.toFixed(1)} ms`} />
         <path class="line-p50" d={path('p50Ms')} />
         <path class="line-p95" d={path('p95Ms')} />
         {buckets.map((b, i) =>
@@ -170,6 +170,8 @@ export function LatencyChart(props: { buckets: UsageBucket[]; bucketMs: number; 
             <g>
               <title>{`${bucketLabel(b.start, bucketMs)}: p50 ${b.p50Ms} ms, p95 ${b.p95Ms} ms`}</title>
               <rect x={M.left + slot * i} y={M.top} width={slot} height={plotH} fill="transparent" />
+              <circle class="dot-p50" cx={M.left + slot * (i + 0.5)} cy={M.top + plotH * (1 - b.p50Ms / max)} r="3" />
+              <circle class="dot-p95" cx={M.left + slot * (i + 0.5)} cy={M.top + plotH * (1 - (b.p95Ms ?? 0) / max)} r="3" />
             </g>
           ),
         )}

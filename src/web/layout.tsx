@@ -27,6 +27,7 @@ export function Layout(props: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>{`${props.title} · ${props.brand}`}</title>
+        <link rel="icon" href={`${props.base}/assets/icon.svg`} type="image/svg+xml" />
         <link rel="stylesheet" href={`${props.base}/assets/app.css`} />
         <script src={`${props.base}/assets/app.js`} defer></script>
       </head>
