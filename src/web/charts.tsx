@@ -13,11 +13,12 @@ const outcomeLabels: Record<OutcomeClass, string> = {
   unauthenticated: 'unauthenticated',
 };
 
-/** The smallest of 1, 2, 5 × 10^n at or above `value`, so axis ticks are round numbers. */
-function niceMax(value: number): number {
-  if (!(value > 0)) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= value)!;
+/** A round axis for values up to `value`: a step of 1, 2 or 5 × 10^n (at least 1), and the top tick. */
+function niceScale(value: number): { top: number; step: number } {
+  const rough = Math.max(value, 1) / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= rough)!);
+  return { step, top: Math.max(step, Math.ceil(value / step) * step) };
 }
 
 /** A bucket's label: the UTC day, or the UTC hour for buckets under a day. */
@@ -29,16 +30,17 @@ function shortLabel(start: string, bucketMs: number): string {
   return bucketMs >= 86_400_000 ? start.slice(5, 10) : start.slice(11, 16) === '00:00' ? start.slice(5, 10) : start.slice(11, 16);
 }
 
-function YAxis(props: { max: number; format: (v: number) => string }) {
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * props.max);
-  const y = (v: number) => M.top + (H - M.top - M.bottom) * (1 - v / props.max);
+function YAxis(props: { scale: { top: number; step: number }; unit?: string }) {
+  const { top, step } = props.scale;
+  const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
+  const y = (v: number) => M.top + (H - M.top - M.bottom) * (1 - v / top);
   return (
     <g>
       {ticks.map((t) => (
         <g>
           <line class="grid-line" x1={M.left} x2={W - M.right} y1={y(t)} y2={y(t)} />
           <text x={M.left - 6} y={y(t) + 4} text-anchor="end">
-            {props.format(t)}
+            {`${t}${props.unit ?? ''}`}
           </text>
         </g>
       ))}
@@ -66,14 +68,15 @@ function XLabels(props: { buckets: UsageBucket[]; bucketMs: number }) {
 /** Calls over time as stacked bars, one colour per outcome, with a legend and the numbers in a table. */
 export function OutcomeChart(props: { buckets: UsageBucket[]; bucketMs: number; title: string }) {
   const { buckets, bucketMs } = props;
-  const max = niceMax(Math.max(0, ...buckets.map((b) => b.calls)));
+  const scale = niceScale(Math.max(0, ...buckets.map((b) => b.calls)));
+  const max = scale.top;
   const slot = (W - M.left - M.right) / Math.max(buckets.length, 1);
   const plotH = H - M.top - M.bottom;
   const total = buckets.reduce((s, b) => s + b.calls, 0);
   return (
     <figure>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title}: ${total} calls in ${buckets.length} intervals`} data-chart="calls" data-total={String(total)}>
-        <YAxis max={max} format={(v) => (Number.isInteger(v) ? String(v) : v.toFixed(1))} />
+        <YAxis scale={scale} />
         {buckets.map((b, i) => {
           let top = M.top + plotH;
           const x = M.left + slot * i + slot * 0.1;
@@ -140,7 +143,8 @@ export function OutcomeChart(props: { buckets: UsageBucket[]; bucketMs: number; 
 /** p50 and p95 duration over time as two lines (gaps where a bucket had no calls). */
 export function LatencyChart(props: { buckets: UsageBucket[]; bucketMs: number; title: string }) {
   const { buckets, bucketMs } = props;
-  const max = niceMax(Math.max(0, ...buckets.map((b) => b.p95Ms ?? 0)));
+  const scale = niceScale(Math.max(0, ...buckets.map((b) => b.p95Ms ?? 0)));
+  const max = scale.top;
   const slot = (W - M.left - M.right) / Math.max(buckets.length, 1);
   const plotH = H - M.top - M.bottom;
   const path = (key: 'p50Ms' | 'p95Ms') => {
@@ -162,7 +166,7 @@ export function LatencyChart(props: { buckets: UsageBucket[]; bucketMs: number; 
   return (
     <figure>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.title} data-chart="latency">
-        <YAxis max={max} format={(v) => `${Number.isInteger(v) ? v : v.toFixed(1)} ms`} />
+        <YAxis scale={scale} unit=" ms" />
         <path class="line-p50" d={path('p50Ms')} />
         <path class="line-p95" d={path('p95Ms')} />
         {buckets.map((b, i) =>
