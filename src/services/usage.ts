@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import { tenants, type UsageOutcome, usageBatches, usageEvents } from '../db/schema.ts';
+import { tenants, type UsageOutcome, usageBatches, usageEvents, usageOutcomes } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { decodeCursor, fetchLimit, type Page, type PageRequest, pageOf } from './page.ts';
 import { getTenant } from './tenants.ts';
@@ -234,9 +234,13 @@ export async function usageOverview(
   const where = await usageWhere(db, filter);
   const whereClause = where ? sql`where ${where}` : sql``;
   const width = sql.raw(String(bucketMs)); // a checked integer: keeps the division an integer one
-  const histogram = await db.all<{ b: number; o: UsageOutcome; d: number; c: number }>(sql`
-    select ${usageEvents.at} / ${width} as b, ${usageEvents.outcome} as o, ${usageEvents.durationMs} as d, count(*) as c
-    from ${usageEvents} ${whereClause} group by b, o, d`);
+  // Grouped by (bucket, duration) with the outcome classes summed: fewer groups to sort than
+  // grouping by outcome too, which is where the time goes (the scan itself reads only the index).
+  const inClass = (c: OutcomeClass) => sql.raw(`sum(outcome in (${usageOutcomes.filter((o) => classOf[o] === c).map((o) => `'${o}'`).join(', ')}))`);
+  const histogram = await db.all<Record<OutcomeClass, number> & { b: number; d: number; c: number }>(sql`
+    select ${usageEvents.at} / ${width} as b, ${usageEvents.durationMs} as d, count(*) as c,
+      ${sql.join(outcomeClasses.map((c) => sql`${inClass(c)} as ${sql.raw(`"${c}"`)}`), sql`, `)}
+    from ${usageEvents} ${whereClause} group by b, d`);
   const split = await db.all<{ tenant: string | null; tool: string | null; c: number }>(sql`
     select ${tenants.slug} as tenant, g.tool as tool, g.c as c
     from (select ${usageEvents.tenantId} as tenant_id, ${usageEvents.tool} as tool, count(*) as c from ${usageEvents} ${whereClause} group by 1, 2) g
@@ -253,7 +257,7 @@ export async function usageOverview(
     const b = Number(row.b);
     const c = Number(row.c);
     const target = counts.get(b) ?? counts.set(b, bucket(b)).get(b)!;
-    target[classOf[row.o]] += c;
+    for (const k of outcomeClasses) target[k] += Number(row[k]);
     target.calls += c;
     const h = durations.get(b) ?? durations.set(b, new Map()).get(b)!;
     h.set(Number(row.d), (h.get(Number(row.d)) ?? 0) + c);
