@@ -49,10 +49,10 @@ const BRAND = 'tenant-mcp console';
  * session cookie, or `Authorization: Bearer` for automation). Without an admin credential
  * configured it has no routes, so every path answers 404, as /admin does.
  */
-export function createConsoleApp(deps: ConsoleAppDeps): Hono {
+export function createConsoleApp(deps: ConsoleAppDeps): Hono<PageEnv> {
   const { db, config, log, verifyAdmin } = deps;
   const app = new Hono<PageEnv>();
-  if (verifyAdmin === undefined) return app as unknown as Hono;
+  if (verifyAdmin === undefined) return app;
   const origin = new URL(publicUrl(config)).origin;
   const sessions = new PageSessions({ signer: deps.signer, kind: 'console', ttlMs: config.SESSION_TTL_SECONDS * 1000, secure: origin.startsWith('https:') });
   const isAdmin = async (token: string) => !looksLikeApiKey(token) && (await verifyAdmin(token)).ok;
@@ -239,7 +239,7 @@ export function createConsoleApp(deps: ConsoleAppDeps): Hono {
     });
   });
 
-  return app as unknown as Hono;
+  return app;
 }
 
 function rangeOf(c: Context, fallback: '24h' | '7d' | '30d') {

@@ -45,7 +45,7 @@ const BRAND = 'MCP access';
  * the key's id, never the key, and ends as soon as that key stops working. Every query is scoped to
  * the session's tenant: ids from the request are only ever looked up within it.
  */
-export function createPortalApp(deps: PortalAppDeps): Hono {
+export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
   const { db, config, log } = deps;
   const app = new Hono<PageEnv>();
   const origin = new URL(publicUrl(config)).origin;
@@ -181,5 +181,5 @@ export function createPortalApp(deps: PortalAppDeps): Hono {
     }
   });
 
-  return app as unknown as Hono;
+  return app;
 }
