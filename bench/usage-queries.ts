@@ -4,22 +4,60 @@
  * `(at)` and `(tenant_id, at)` indexes of migration 0000. The two index sets take turns on the same
  * data, three passes each, so that a busy machine slows both alike. Not part of `npm test`:
  *
- *   npm run bench:usage [-- --events 1000000]
+ *   npm run bench:usage [-- --events 1000000] [-- --part reports|overview]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
+import type { Database } from '../src/db/database.ts';
 import { migrateDatabase, openDatabase } from '../src/node/database.ts';
-import { aggregateUsage, listUsage, pruneUsage, type UsageFilter, type UsageGrouping } from '../src/services/usage.ts';
+import { OverviewPage } from '../src/console/overview-page.tsx';
+import { aggregateUsage, listUsage, pruneUsage, type UsageFilter, type UsageGrouping, usageOverview } from '../src/services/usage.ts';
+import { assets } from '../src/web/assets.ts';
+import { timeRange } from '../src/web/time-range.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, part: { type: 'string', default: 'all' } } });
 const events = Number(values.events);
+/** `reports` (the report queries and index comparison), `overview` (the console's overview), or `all`. */
+const part = values.part;
 const DAY = 86_400_000;
 const end = Date.UTC(2026, 10, 1);
 const start = end - 90 * DAY;
 
+/** Inserts `count` events spread evenly from `from` over `spanMs` into `target`. */
+async function fill(target: Database, count: number, from: number, spanMs: number): Promise<void> {
+  // Outcomes about 90% ok, 2% each of tool_error, denied, invalid, rate_limited and error;
+  // durations 1-362 ms, skewed low.
+  await target.run(sql`
+    insert into usage_events (at, tenant_id, key_id, subject, tool, outcome, duration_ms, request_bytes, response_bytes, protocol_version, user_agent)
+    with recursive n(i) as (select 0 union all select i + 1 from n where i < ${count - 1})
+    select
+      ${from} + i * ${Math.floor(spanMs / count)},
+      'tenant-' || (abs(random()) % 50),
+      'key' || (abs(random()) % 500),
+      null,
+      case abs(random()) % 8 when 0 then 'add' when 1 then 'multiply' when 2 then 'whoami' when 3 then 'note_put'
+        when 4 then 'note_get' when 5 then 'note_list' when 6 then 'note_delete' else 'github_readme' end,
+      case when abs(random()) % 100 < 90 then 'ok' else
+        case abs(random()) % 5 when 0 then 'tool_error' when 1 then 'denied' when 2 then 'invalid' when 3 then 'rate_limited' else 'error' end end,
+      (abs(random()) % 20) * (abs(random()) % 20) + 1,
+      100 + abs(random()) % 900,
+      50 + abs(random()) % 5000,
+      '2025-11-25',
+      'bench/1.0'
+    from n`);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
+
+if (part === 'all' || part === 'reports') await reports();
+if (part === 'all' || part === 'overview') await overview();
+
+/** The report queries on 90 days of events, with covering and narrow indexes. */
+async function reports(): Promise<void> {
 const dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-bench-'));
 const { db, close } = await openDatabase(`file:${join(dir, 'bench.db')}`);
 await migrateDatabase(db);
@@ -30,26 +68,8 @@ await db.run(sql`
   select 'tenant-' || i, 'tenant-' || i, 'Tenant ' || i, '["*"]' from n`);
 
 let t = performance.now();
-// Events spread evenly over 90 days; outcomes about 90% ok, 2% each of tool_error, denied,
-// invalid, rate_limited and error; durations 1-362 ms, skewed low.
-await db.run(sql`
-  insert into usage_events (at, tenant_id, key_id, subject, tool, outcome, duration_ms, request_bytes, response_bytes, protocol_version, user_agent)
-  with recursive n(i) as (select 0 union all select i + 1 from n where i < ${events - 1})
-  select
-    ${start} + i * ${Math.floor((90 * DAY) / events)},
-    'tenant-' || (abs(random()) % 50),
-    'key' || (abs(random()) % 500),
-    null,
-    case abs(random()) % 8 when 0 then 'add' when 1 then 'multiply' when 2 then 'whoami' when 3 then 'note_put'
-      when 4 then 'note_get' when 5 then 'note_list' when 6 then 'note_delete' else 'github_readme' end,
-    case when abs(random()) % 100 < 90 then 'ok' else
-      case abs(random()) % 5 when 0 then 'tool_error' when 1 then 'denied' when 2 then 'invalid' when 3 then 'rate_limited' else 'error' end end,
-    (abs(random()) % 20) * (abs(random()) % 20) + 1,
-    100 + abs(random()) % 900,
-    50 + abs(random()) % 5000,
-    '2025-11-25',
-    'bench/1.0'
-  from n`);
+// Events spread evenly over 90 days.
+await fill(db, events, start, 90 * DAY);
 const fillMs = performance.now() - t;
 
 const indexSets = {
@@ -93,6 +113,7 @@ const queries: [string, () => Promise<string>][] = [
   ['export, one tenant, last 30 days', async () => `${await exportAll({ tenant: 'tenant-7', since: last30 })} events`],
   ['export, all tenants, last day', async () => `${await exportAll({ since: lastDay })} events`],
   ['export, all tenants, all 90 days', async () => `${await exportAll({})} events`],
+  ['console overview, last 30 days (by day, top tenants and tools)', async () => `${(await usageOverview(db, { since: last30, until: new Date(end), bucketMs: DAY })).totals.calls} events`],
 ];
 
 const times: Record<string, Record<IndexSet, number[]>> = {};
@@ -115,8 +136,6 @@ t = performance.now();
 const pruned = await pruneUsage(db, new Date(end - 60 * DAY));
 const pruneMs = performance.now() - t;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
 console.info(`# ${events.toLocaleString('en')} events; load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 console.info(`fill: ${(fillMs / 1000).toFixed(1)} s; database file: ${sizes.covering!.toFixed(0)} MB with covering indexes, ${sizes.narrow!.toFixed(0)} MB with narrow ones\n`);
 console.info('| query (median of 3) | covering indexes | narrow indexes | result |\n|---|---:|---:|---|');
@@ -125,3 +144,51 @@ console.info(`| prune --older-than 60d, covering indexes (once) | ${ms(pruneMs)}
 
 close();
 rmSync(dir, { recursive: true, force: true });
+
+}
+
+/** The console's 30-day overview, and rendering its page. */
+async function overview(): Promise<void> {
+// The console's overview, 30 days, on a file whose events all fall within them.
+const dir30 = mkdtempSync(join(tmpdir(), 'tenant-mcp-bench-'));
+const recent = await openDatabase(`file:${join(dir30, 'bench.db')}`);
+await migrateDatabase(recent.db);
+await recent.db.run(sql`
+  insert into tenants (id, slug, name, scopes)
+  with recursive n(i) as (select 0 union all select i + 1 from n where i < 49)
+  select 'tenant-' || i, 'tenant-' || i, 'Tenant ' || i, '["*"]' from n`);
+const now = Date.now();
+await fill(recent.db, events, now - 30 * DAY, 30 * DAY);
+const range = timeRange({ range: '30d' }, now);
+const overviewMs: number[] = [];
+const renderMs: number[] = [];
+let html = '';
+let total = 0;
+for (let pass = 0; pass < 4; pass++) {
+  const t0 = performance.now();
+  const overview = await usageOverview(recent.db, { since: range.since, until: range.until, bucketMs: range.bucketMs });
+  const t1 = performance.now();
+  html = String(await OverviewPage({ csrf: 'x'.repeat(32), range, overview }));
+  const t2 = performance.now();
+  total = overview.totals.calls;
+  if (pass > 0) {
+    overviewMs.push(t1 - t0); // the first pass warms the page cache, as a console in use would be
+    renderMs.push(t2 - t1);
+  }
+}
+const summaryMs: number[] = [];
+for (let pass = 0; pass < 3; pass++) {
+  const t0 = performance.now();
+  await aggregateUsage(recent.db, { since: range.since, until: range.until, groupBy: ['day'] });
+  summaryMs.push(performance.now() - t0);
+}
+const svgBytes = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].reduce((n, m) => n + m[0].length, 0);
+console.info(`\n# console overview, last 30 days, ${total.toLocaleString('en')} events within them (median of 3, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
+console.info('| step | time |\n|---|---:|');
+console.info(`| usageOverview (2 scans of the covering index) | ${ms(median(overviewMs))} |`);
+console.info(`| render the page (hono/jsx, server-side SVG) | ${ms(median(renderMs))} |`);
+console.info(`| for comparison: usage summary by day over the same 30 days (aggregateUsage, no top lists) | ${ms(median(summaryMs))} |`);
+console.info(`\npage: ${(html.length / 1024).toFixed(1)} KiB of HTML, of which ${(svgBytes / 1024).toFixed(1)} KiB inline SVG; JavaScript shipped: ${assets['app.js'].body.length} bytes (copy buttons only)`);
+recent.close();
+rmSync(dir30, { recursive: true, force: true });
+}

@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { createAdminApp } from './admin/admin-app.ts';
+import { adminVerifier, createAdminApp } from './admin/admin-app.ts';
 import type { HashSecret } from './auth/api-key.ts';
 import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
 import { loadSigningKey } from './auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from './config.ts';
+import { createConsoleApp } from './console/console-app.tsx';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { describeError as describe } from './errors.ts';
@@ -17,6 +18,7 @@ import { serviceUnavailable } from './http/service-unavailable.ts';
 import { wellKnown } from './http/well-known.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
+import { createPortalApp } from './portal/portal-app.tsx';
 import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
 import { RequestStateSealer } from './mcp/request-state.ts';
@@ -25,6 +27,7 @@ import type { ResolveHost } from './oauth/public-address.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
+import { SessionSigner } from './web/session-signer.ts';
 
 /** Where the app writes operational messages. Never handed secrets. */
 export type Logger = Pick<Console, 'info' | 'warn' | 'error'>;
@@ -189,6 +192,9 @@ export function createApp(deps: AppDeps): TenantMcp {
   }
 
   app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey }));
+  const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
+  app.route('/console', createConsoleApp({ db, config, log, verifyAdmin: adminVerifier(config), signer: sessionSigner }));
+  app.route('/portal', createPortalApp({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token) }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

@@ -87,6 +87,10 @@ export const configSchema = z.object({
   OAUTH_CIMD_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(5000),
   /** Node only: the folder where a generated signing key is kept when TOKEN_SIGNING_KEY is not set; default: the database file's folder. */
   DATA_DIR: z.string().min(1).optional(),
+  /** Signs the console's and portal's session cookies; default: derived from ADMIN_TOKEN, else random per process (sessions end on restart). */
+  SESSION_SECRET: z.string().min(32, 'use at least 32 characters, e.g. the output of `openssl rand -hex 32`').optional(),
+  /** How long a console or portal sign-in lasts. */
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3600),
 }).superRefine((config, ctx) => {
   if ((config.ADMIN_JWT_ISSUER === undefined) !== (config.ADMIN_JWT_JWKS_URI === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: 'set ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI together' });

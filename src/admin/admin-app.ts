@@ -1,11 +1,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../app.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { bodyLimit } from '../http/body-limit.ts';
 import { ADMIN_SCOPE, adminAuth, adminTokenVerifier, anyAdminVerifier, type VerifyAdmin } from './admin-auth.ts';
 import { adminJwtVerifier } from './admin-jwt.ts';
 import { registerIssuerRoutes } from './issuers-routes.ts';
@@ -38,22 +38,8 @@ const locations: Record<string, IssueLocation> = { json: 'body', form: 'body', q
  */
 export function createAdminApp(deps: AdminAppDeps): Hono {
   const { db, config, log } = deps;
-  const verifiers: VerifyAdmin[] = [];
-  if (config.ADMIN_TOKEN !== undefined) verifiers.push(adminTokenVerifier(config.ADMIN_TOKEN));
-  if (config.ADMIN_JWT_ISSUER !== undefined && config.ADMIN_JWT_JWKS_URI !== undefined) {
-    verifiers.push(
-      adminJwtVerifier({
-        issuer: config.ADMIN_JWT_ISSUER,
-        jwksUri: config.ADMIN_JWT_JWKS_URI,
-        audience: adminAudience(config),
-        clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS,
-        jwksTimeoutMs: config.JWKS_TIMEOUT_MS,
-        jwksCooldownMs: config.JWKS_COOLDOWN_MS,
-      }),
-    );
-  }
-  if (verifiers.length === 0) return new Hono();
-  const verify = anyAdminVerifier(verifiers);
+  const verify = adminVerifier(config);
+  if (verify === undefined) return new Hono();
 
   const app = new OpenAPIHono<BlankEnv>({
     defaultHook: (result) => (result.success ? undefined : validationProblem(result.error, locations[result.target] ?? 'body')),
@@ -104,7 +90,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
     await next();
     c.header('Cache-Control', 'no-store'); // answers may carry a key shown once, or customer data
   });
-  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => problemResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`) }));
+  app.use('*', bodyLimit({ maxBytes: MAX_BODY_BYTES, tooLarge: () => problemResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`) }));
 
   registerTenantRoutes(app, db);
   registerKeyRoutes(app, db, publicUrl(config));
@@ -116,6 +102,25 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
 
   app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));
   return app;
+}
+
+/** Verifies the admin credentials the configuration names (ADMIN_TOKEN, admin JWTs); undefined when it names none. */
+export function adminVerifier(config: Config): VerifyAdmin | undefined {
+  const verifiers: VerifyAdmin[] = [];
+  if (config.ADMIN_TOKEN !== undefined) verifiers.push(adminTokenVerifier(config.ADMIN_TOKEN));
+  if (config.ADMIN_JWT_ISSUER !== undefined && config.ADMIN_JWT_JWKS_URI !== undefined) {
+    verifiers.push(
+      adminJwtVerifier({
+        issuer: config.ADMIN_JWT_ISSUER,
+        jwksUri: config.ADMIN_JWT_JWKS_URI,
+        audience: adminAudience(config),
+        clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+        jwksTimeoutMs: config.JWKS_TIMEOUT_MS,
+        jwksCooldownMs: config.JWKS_COOLDOWN_MS,
+      }),
+    );
+  }
+  return verifiers.length === 0 ? undefined : anyAdminVerifier(verifiers);
 }
 
 /** The `aud` admin JWTs must carry: ADMIN_JWT_AUDIENCE, or PUBLIC_URL + /admin (never the /mcp resource, so tenant tokens do not fit). */

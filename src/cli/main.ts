@@ -8,7 +8,9 @@ import { connectionSnippets } from '../services/connection-snippets.ts';
 import { parseDuration, parseSince } from '../services/duration.ts';
 import { createKey, listKeys, revokeKey } from '../services/keys.ts';
 import { type LimitInfo, listLimits, setLimits } from '../services/limits.ts';
+import { csv } from '../services/csv.ts';
 import { createTenant, listTenants, updateTenant } from '../services/tenants.ts';
+import { exportUsage, type UsageExportFormat, usageColumns } from '../services/usage-export.ts';
 import {
   aggregateUsage,
   listUsage,
@@ -17,12 +19,11 @@ import {
   type UsageFilter,
   type UsageGrouping,
   usageGroupings,
-  type UsageRow,
 } from '../services/usage.ts';
 import type { Database } from '../db/database.ts';
 import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
 import { oauthCommands, oauthHelp, oauthOptions } from './oauth-commands.ts';
-import { csv, table } from './format.ts';
+import { table } from './format.ts';
 
 const HELP = `Usage: tenant-mcp <command> [options]
 
@@ -78,7 +79,6 @@ type Command = (db: Database, args: string[], flags: Flags, config: Config) => P
 const groups = ['tenant', 'key', 'issuer', 'token', 'client', 'grant'];
 const usageSubcommands = ['summary', 'prune'];
 
-const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent', 'clientId'];
 const summaryColumns: (keyof UsageAggregate)[] = ['calls', 'ok', 'errors', 'denied', 'rateLimited', 'p50Ms', 'p95Ms', 'requestBytes', 'responseBytes'];
 const groupColumns = { tenant: 'tenant', key: 'keyId', tool: 'tool', day: 'day' } as const;
 
@@ -158,7 +158,7 @@ const commands: Record<string, Command> = {
     if (!['table', 'json', 'ndjson', 'csv'].includes(format)) throw new AppError('invalid', `Unknown format "${format}": use table, json, ndjson or csv`);
     const filter = usageFilter(flags);
     if (format === 'table') return table((await listUsage(db, { ...filter, limit: 100_000 })).items, usageColumns.slice(0, 9));
-    return exportUsage(usagePages(db, filter), format as 'json' | 'ndjson' | 'csv');
+    return exportUsage(db, filter, format as UsageExportFormat);
   },
 
   'usage summary': async (db, _args, flags) => {
@@ -194,30 +194,6 @@ function usageGrouping(input: string): UsageGrouping[] {
   const unknown = groups.filter((g) => !usageGroupings.includes(g as UsageGrouping));
   if (unknown.length > 0) throw new AppError('invalid', `Invalid grouping "${input}": use a comma list of ${usageGroupings.join(', ')}`);
   return groups as UsageGrouping[];
-}
-
-/** Every matching event, 5,000 per query, so an export of millions never holds them all in memory. */
-async function* usagePages(db: Database, filter: UsageFilter): AsyncGenerator<UsageRow[]> {
-  let cursor: string | undefined;
-  do {
-    const page = await listUsage(db, { ...filter, limit: 5_000, cursor });
-    if (page.items.length > 0) yield page.items;
-    cursor = page.next ?? undefined;
-  } while (cursor !== undefined);
-}
-
-/** Streams events page by page as a JSON array, NDJSON (one event per line) or CSV. */
-async function* exportUsage(pages: AsyncIterable<UsageRow[]>, format: 'json' | 'ndjson' | 'csv'): AsyncGenerator<string> {
-  let first = true;
-  if (format === 'json') yield '[';
-  for await (const rows of pages) {
-    if (format === 'ndjson') yield rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-    else if (format === 'json') yield (first ? '' : ',') + rows.map((r) => JSON.stringify(r)).join(',');
-    else yield `${csv(rows, usageColumns, { header: first })}\n`;
-    first = false;
-  }
-  if (format === 'json') yield ']\n';
-  else if (format === 'csv' && first) yield `${csv([], usageColumns)}\n`;
 }
 
 function describeLimit(limit: LimitInfo): string {

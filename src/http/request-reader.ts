@@ -8,7 +8,7 @@ export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: 't
  * Fetch API's `Request`, which every runtime has; an entry may inject a faster native path.
  */
 export interface RequestReader {
-  /** The whole body, refused (without reading the rest) once it exceeds `maxBytes`. */
+  /** The whole body, refused once it exceeds `maxBytes` (the rest is then drained, within {@link DRAIN_BOUNDS}). */
   body(c: Context, maxBytes: number): Promise<BodyRead>;
   /** Calls `onGone` if the client disconnects before its answer is sent; returns a function that stops listening. */
   onClientGone(c: Context, onGone: (reason: unknown) => void): () => void;
@@ -44,21 +44,46 @@ export function declaredLength(contentLength: string | undefined, transferEncodi
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/**
+ * How much of an oversized body is read and discarded before the 413 is sent with
+ * `Connection: close`. A server that closes a socket with unread bytes in it makes the kernel send
+ * a reset, and the client, still sending, sees that instead of the answer; past these bounds it may.
+ */
+export const DRAIN_BOUNDS = { bytes: 16 * 1024 * 1024, ms: 2000 } as const;
+
 /** Reads a Fetch body stream into `body`; the same loop as the Node reader's, over `getReader()`. */
 async function readStream(stream: ReadableStream<Uint8Array>, body: BodyCollector): Promise<BodyRead> {
-  if (body.tooLarge) return body.result();
   const reader = stream.getReader();
   try {
-    for (;;) {
+    while (!body.tooLarge) {
       const { done, value } = await reader.read();
-      if (done || !body.push(value)) break;
+      if (done) return body.result();
+      body.push(value);
     }
+    await discardRest(reader);
   } catch {
-    return UNREADABLE;
+    return body.tooLarge ? body.result() : UNREADABLE;
   } finally {
     reader.releaseLock();
   }
   return body.result();
+}
+
+/** Reads and drops what is left of a body, within {@link DRAIN_BOUNDS}; then cancels the rest. */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), DRAIN_BOUNDS.ms)));
+  let drained = 0;
+  try {
+    while (drained <= DRAIN_BOUNDS.bytes) {
+      const next = await Promise.race([reader.read(), timedOut]);
+      if (next === 'timeout' || next.done) break;
+      drained += next.value.byteLength;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  await reader.cancel().catch(() => {});
 }
 
 /**

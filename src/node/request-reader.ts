@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyCollector, type BodyRead, declaredLength, fetchRequestReader, type RequestReader, UNREADABLE } from '../http/request-reader.ts';
+import { BodyCollector, type BodyRead, DRAIN_BOUNDS, declaredLength, fetchRequestReader, type RequestReader, UNREADABLE } from '../http/request-reader.ts';
 
 /** What @hono/node-server passes as `c.env`. */
 interface NodeBindings {
@@ -40,17 +40,24 @@ export const nodeRequestReader: RequestReader = {
 
 // 'data' events rather than async iteration, which allocates an iterator and promises per body.
 function readIncoming(incoming: IncomingMessage, body: BodyCollector): Promise<BodyRead> {
-  if (body.tooLarge) return Promise.resolve(body.result());
   return new Promise((resolve) => {
+    let drained = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const settle = (result: BodyRead) => {
+      clearTimeout(timer);
       incoming.off('data', onData).off('end', onEnd).off('error', onError);
       resolve(result);
     };
+    // Over the limit: drop the rest, within DRAIN_BOUNDS, so the 413 is read rather than reset.
+    const drain = () => (timer = setTimeout(() => settle(body.result()), DRAIN_BOUNDS.ms));
     const onData = (chunk: Buffer) => {
-      if (!body.push(chunk)) settle(body.result());
+      if (!body.tooLarge) {
+        if (!body.push(chunk)) drain();
+      } else if ((drained += chunk.byteLength) > DRAIN_BOUNDS.bytes) settle(body.result());
     };
     const onEnd = () => settle(body.result());
-    const onError = () => settle(UNREADABLE);
+    const onError = () => settle(body.tooLarge ? body.result() : UNREADABLE);
+    if (body.tooLarge) drain();
     incoming.on('data', onData).once('end', onEnd).once('error', onError);
   });
 }

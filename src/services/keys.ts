@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { generateApiKey } from '../auth/api-key.ts';
 import { uncovered } from '../auth/scopes.ts';
 import type { Database } from '../db/database.ts';
-import { apiKeys } from '../db/schema.ts';
+import { apiKeys, type Tenant, tenants } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { decodeCursor, fetchLimit, type Page, type PageRequest, pageOf } from './page.ts';
 import { getTenant, scopeList } from './tenants.ts';
@@ -73,14 +73,24 @@ export async function listKeys(db: Database, tenantSlug: string, page: PageReque
   return { items: items.map((r) => keyInfo(r, tenant.slug)), next };
 }
 
-/** Revokes a key by id. Revoking a revoked key is not an error. */
-export async function revokeKey(db: Database, id: string): Promise<{ id: string; revokedAt: string }> {
-  const [row] = await db.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
-  if (!row) throw new AppError('not_found', `No key "${id}"`);
+/** Revokes a key by id; with `tenant`, only if it is that tenant's (else not_found). Revoking a revoked key is not an error. */
+export async function revokeKey(db: Database, id: string, options: { tenant?: string } = {}): Promise<{ id: string; revokedAt: string }> {
+  const tenantId = options.tenant === undefined ? undefined : (await getTenant(db, options.tenant)).id;
+  const [row] = await db.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt, tenantId: apiKeys.tenantId }).from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+  if (!row || (tenantId !== undefined && row.tenantId !== tenantId)) {
+    throw new AppError('not_found', `No key "${id}"${options.tenant === undefined ? '' : ` for tenant "${options.tenant}"`}`);
+  }
   if (row.revokedAt) return { id, revokedAt: row.revokedAt.toISOString() };
   const revokedAt = new Date();
   await db.update(apiKeys).set({ revokedAt }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
   return { id, revokedAt: revokedAt.toISOString() };
+}
+
+/** A key that works right now (not revoked, not expired, its tenant active), with its tenant; undefined otherwise. */
+export async function findActiveKey(db: Database, id: string, now = Date.now()): Promise<{ key: KeyInfo; tenant: Tenant } | undefined> {
+  const [row] = await db.select({ key: apiKeys, tenant: tenants }).from(apiKeys).innerJoin(tenants, eq(apiKeys.tenantId, tenants.id)).where(eq(apiKeys.id, id)).limit(1);
+  if (!row || row.key.revokedAt !== null || (row.key.expiresAt !== null && row.key.expiresAt.getTime() <= now) || row.tenant.status !== 'active') return undefined;
+  return { key: keyInfo(row.key, row.tenant.slug), tenant: row.tenant };
 }
 
 function keyInfo(row: typeof apiKeys.$inferSelect, tenant: string): KeyInfo {

@@ -1,6 +1,7 @@
 import type { CallToolResult, LoggingLevel, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { Caller } from '../auth/caller.ts';
+import { RESERVED_SCOPE_PREFIX } from '../auth/tenant-admin.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { AskOptions, InputRequests } from '../mcp/input-round.ts';
@@ -65,6 +66,10 @@ export function defineTool<Input extends Shape, Output extends Shape = Shape>(
 ): ToolDefinition<Input, Output> {
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(definition.name)) {
     throw new Error(`Tool name "${definition.name}" must be 1-128 characters of A-Z a-z 0-9 _ . -`);
+  }
+  const reserved = definition.scopes.filter((s) => s.startsWith(RESERVED_SCOPE_PREFIX));
+  if (reserved.length > 0) {
+    throw new Error(`Tool "${definition.name}" cannot need scope ${reserved.join(', ')}: scopes under ${RESERVED_SCOPE_PREFIX} are reserved for tenant administration`);
   }
   return definition;
 }

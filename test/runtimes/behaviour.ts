@@ -8,6 +8,7 @@ import { createKey, revokeKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { listUsage } from '../../src/services/usage.ts';
 import { connectClient, connectModernClient, postMcp, rpc } from '../helpers/mcp.ts';
+import { getPage, signIn } from '../helpers/pages.ts';
 import type { Target } from '../helpers/targets.ts';
 
 /** A server under test and its database. */
@@ -165,6 +166,18 @@ export function describeBehaviour(name: string, setup: () => Promise<BehaviourSu
       await expect
         .poll(async () => (await listUsage(subject.db, { tenant: 'alice-co' })).items.filter((r) => r.tool === 'whoami').map((r) => r.outcome), { timeout: 15_000, interval: 200 })
         .toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    });
+
+    it('serves the customer page: signs in with a tenant:admin key, under a strict CSP', async () => {
+      await createTenant(subject.db, { slug: 'carol-co', name: 'Carol Co', scopes: 'math,tenant:admin' });
+      const admin = await createKey(subject.db, { tenant: 'carol-co', scopes: 'tenant:admin,math' });
+      const session = await signIn(url, '/portal', admin.key);
+      expect(session.response.status).toBe(303);
+      const page = await getPage(url, '/portal', session.cookie);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('Content-Security-Policy')).toContain("frame-ancestors 'none'");
+      expect(await page.text()).toContain('Carol Co');
+      expect((await getPage(url, '/portal/assets/app.css')).headers.get('Content-Type')).toContain('text/css');
     });
   });
 }

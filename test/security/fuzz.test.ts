@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
+import { prng, type Rng } from '../helpers/prng.ts';
 import { expectNoSecretsIn } from '../helpers/secrets.ts';
 import { type RunningServer, startServer } from '../helpers/server.ts';
 
@@ -30,21 +31,6 @@ afterAll(async () => {
   database?.dispose();
 });
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: ArrayLike<T>): T => items[int(items.length)]!;
-  return { next, int, pick, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof prng>;
 
 // Header values must be ByteStrings for fetch: printable ASCII, tab and Latin-1 only.
 const headerChars = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\tÿþéÀ\u0080\u00a0';

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type UsageEvent, type UsageOutcome, usageEvents } from '../src/db/schema.ts';
+import { createTenant } from '../src/services/tenants.ts';
+import { aggregateUsage, usageOverview } from '../src/services/usage.ts';
+import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { prng } from './helpers/prng.ts';
+
+// The console's overview reads the same rows as `usage summary`: its per-day counts and
+// nearest-rank percentiles must equal aggregateUsage's for the same days.
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const today = Math.floor(Date.now() / DAY) * DAY;
+let database: TempDatabase;
+
+beforeAll(async () => {
+  database = await tempDatabase();
+  const tenants = [await createTenant(database.db, { slug: 'alpha', scopes: 'math' }), await createTenant(database.db, { slug: 'beta', scopes: 'math' })];
+  const r = prng(42);
+  const outcomes: UsageOutcome[] = ['ok', 'ok', 'ok', 'ok', 'tool_error', 'denied', 'rate_limited', 'unauthenticated', 'timeout'];
+  const events: UsageEvent[] = Array.from({ length: 3000 }, () => ({
+    at: new Date(today - 6 * DAY + r.int(7 * DAY)),
+    tenantId: r.pick(tenants).id,
+    keyId: null,
+    subject: null,
+    tool: r.pick(['add', 'multiply', 'whoami']),
+    outcome: r.pick(outcomes),
+    durationMs: r.int(40) * r.int(10),
+    requestBytes: 1,
+    responseBytes: 1,
+  }));
+  for (let i = 0; i < events.length; i += 500) await database.db.insert(usageEvents).values(events.slice(i, i + 500));
+});
+
+afterAll(() => database?.dispose());
+
+describe('usageOverview', () => {
+  it('counts and percentiles per UTC day equal usage summary by day', async () => {
+    const since = new Date(today - 6 * DAY);
+    const until = new Date(today + DAY);
+    const overview = await usageOverview(database.db, { since, until, bucketMs: DAY });
+    const { items } = await aggregateUsage(database.db, { since, until, groupBy: ['day'] });
+    expect(overview.buckets).toHaveLength(7);
+    for (const day of items) {
+      const bucket = overview.buckets.find((b) => b.start.slice(0, 10) === day.day)!;
+      expect({ calls: bucket.calls, ok: bucket.ok, rateLimited: bucket.rateLimited, denied: bucket.denied + bucket.unauthenticated, p50: bucket.p50Ms, p95: bucket.p95Ms }).toEqual({
+        calls: day.calls,
+        ok: day.ok,
+        rateLimited: day.rateLimited,
+        denied: day.denied,
+        p50: day.p50Ms,
+        p95: day.p95Ms,
+      });
+    }
+    const [total] = (await aggregateUsage(database.db, { since, until })).items;
+    expect([overview.totals.calls, overview.totals.p50Ms, overview.totals.p95Ms]).toEqual([total!.calls, total!.p50Ms, total!.p95Ms]);
+  });
+
+  it('fills hours without calls, filters by tenant, and ranks tenants and tools by calls', async () => {
+    const since = new Date(today - 2 * DAY);
+    const until = new Date(today - 2 * DAY + 24 * HOUR);
+    const all = await usageOverview(database.db, { since, until, bucketMs: HOUR });
+    expect(all.buckets).toHaveLength(24);
+    expect(all.buckets.map((b) => b.start)).toEqual(Array.from({ length: 24 }, (_, i) => new Date(since.getTime() + i * HOUR).toISOString()));
+    const alpha = await usageOverview(database.db, { tenant: 'alpha', since, until, bucketMs: HOUR });
+    expect(alpha.topTenants.map((t) => t.tenant)).toEqual(['alpha']);
+    const byTenant = (await aggregateUsage(database.db, { since, until, groupBy: ['tenant'] })).items;
+    expect(all.topTenants).toEqual([...byTenant].sort((a, b) => b.calls - a.calls).map((t) => ({ tenant: t.tenant, calls: t.calls })));
+    const byTool = (await aggregateUsage(database.db, { since, until, groupBy: ['tool'] })).items;
+    expect(all.topTools.map((t) => t.calls)).toEqual(byTool.map((t) => t.calls).sort((a, b) => b - a));
+  });
+
+  it('refuses a bucket shorter than a minute', async () => {
+    await expect(usageOverview(database.db, { since: new Date(0), until: new Date(DAY), bucketMs: 1000 })).rejects.toThrow(/at least a minute/);
+  });
+});
