@@ -8,11 +8,11 @@
  * they hand back a {@link SignedInUser} with `kit.completeSignIn(c, pendingId, user)`.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { AuthResult } from '../auth/caller.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
 import type { Database } from '../db/database.ts';
+import { bodyLimit } from '../http/body-limit.ts';
 import type { AnyTool } from '../tools/index.ts';
 import { authorizationPages } from './authorization-pages.ts';
 import { authorizeEndpoint } from './authorize-endpoint.ts';
@@ -96,7 +96,7 @@ export function createOAuthApp(options: OAuthAppOptions): Hono {
   }
   for (const path of ['/token', '/register', '/revoke']) app.use(path, open);
   // Forms and registrations are small; nothing here reads a large body. (Paths, not '*': this app is mounted at the root.)
-  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'invalid_request', error_description: `The body is larger than ${MAX_BODY_BYTES} bytes.` }, 413) });
+  const limit = bodyLimit({ maxBytes: MAX_BODY_BYTES, tooLarge: () => Response.json({ error: 'invalid_request', error_description: `The body is larger than ${MAX_BODY_BYTES} bytes.` }, { status: 413 }) });
   for (const path of ['/token', '/register', '/revoke', '/oauth/*']) app.use(path, limit);
   app.get('/authorize', authorizeEndpoint(ctx));
   app.post('/token', tokenEndpoint(ctx));

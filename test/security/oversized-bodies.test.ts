@@ -54,6 +54,7 @@ const targets = [
   { name: '/admin', path: '/admin/tenants', headers: () => `Authorization: Bearer ${ADMIN_TOKEN}\r\n` },
   { name: '/console', path: '/console/tenants', headers: () => `Authorization: Bearer ${ADMIN_TOKEN}\r\n` },
   { name: '/portal', path: '/portal/login', headers: () => '' },
+  { name: '/token (OAuth)', path: '/token', headers: () => '' },
   { name: '/mcp', path: '/mcp', headers: () => `Authorization: Bearer ${key}\r\nAccept: application/json, text/event-stream\r\n` },
 ];
 
