@@ -117,27 +117,28 @@ export const usageBatches = sqliteTable(
 );
 
 /**
- * Usage events counted per hour, tenant, tool and outcome (`''` for no tenant or tool), kept
- * exact by triggers on usage_events (migration 0005): every insert adds, every delete (prune)
- * subtracts, in the writer's own transaction. `hour` is hours since the epoch. See docs/console.md.
+ * Usage events counted per UTC day, tenant, tool and outcome (`''` for no tenant or tool), kept
+ * exact by triggers on usage_events (see the usage_rollup migration): every insert adds, every
+ * delete (prune) subtracts, in the writer's own transaction. `day` is days since the epoch. The
+ * overview's top tenants and tools; see docs/console.md.
  */
-export const usageRollupHourly = sqliteTable(
-  'usage_rollup_hourly',
+export const usageRollupDaily = sqliteTable(
+  'usage_rollup_daily',
   {
-    hour: integer('hour').notNull(),
+    day: integer('day').notNull(),
     tenantId: text('tenant_id').notNull(),
     tool: text('tool').notNull(),
     outcome: text('outcome', { enum: usageOutcomes }).notNull(),
     calls: integer('calls').notNull(),
     durationMsSum: integer('duration_ms_sum').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.hour, t.tenantId, t.tool, t.outcome] })],
+  (t) => [primaryKey({ columns: [t.day, t.tenantId, t.tool, t.outcome] })],
 );
 
 /**
- * Usage events counted per hour, scope (a tenant id, `''` for none, `*` for all tenants), outcome
- * and log-scale duration bucket ({@link durationBucket}), kept exact by the same triggers: the
- * overview's percentiles, within the buckets' error bound.
+ * Usage events counted per scope (a tenant id, `''` for none, `*` for all tenants), hour (since
+ * the epoch), outcome and log-scale duration bucket (src/usage/duration-bucket.ts), kept exact by
+ * the same triggers: the overview's timeline and percentiles, within the buckets' error bound.
  */
 export const usageLatencyHourly = sqliteTable(
   'usage_latency_hourly',
@@ -148,7 +149,7 @@ export const usageLatencyHourly = sqliteTable(
     bucket: integer('bucket').notNull(),
     calls: integer('calls').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.hour, t.scope, t.outcome, t.bucket] })],
+  (t) => [primaryKey({ columns: [t.scope, t.hour, t.outcome, t.bucket] })],
 );
 
 /** Units a rate can be counted in; quotas are always per calendar month. */
