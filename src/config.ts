@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jwksUriProblem } from './auth/remote-jwks.ts';
+import { secretKeySettingProblem } from './crypto/secret-box.ts';
 
 const list = z
   .string()
@@ -64,6 +65,25 @@ export const configSchema = z.object({
   ADMIN_JWT_AUDIENCE: z.string().min(1).max(512).optional(),
   /** Longest a tool call may run before its signal is aborted and it is answered with an error. */
   TOOL_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000).default(30_000),
+  /** Encrypts secrets stored in the database (sign-in providers' client secrets) and seals sign-in state: `<key id>:<32 random bytes, base64url>`. */
+  SECRETS_ENCRYPTION_KEY: z
+    .string()
+    .check((ctx) => {
+      const problem = secretKeySettingProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: '(redacted)' });
+    })
+    .optional(),
+  /** Earlier SECRETS_ENCRYPTION_KEY values (comma list), still used to open what they sealed until `tenant-mcp secrets reseal`. */
+  SECRETS_ENCRYPTION_OLD_KEYS: list
+    .check((ctx) => {
+      for (const key of ctx.value) {
+        const problem = secretKeySettingProblem(key);
+        if (problem) ctx.issues.push({ code: 'custom', message: problem, input: '(redacted)' });
+      }
+    })
+    .default([]),
+  /** How long one request to an OpenID Connect sign-in provider (discovery, token, JWKS) may take. */
+  OIDC_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(10_000),
   /** Test-only: serves the fixture tools, resources and prompts of src/test-fixtures. Needs NODE_ENV=test. */
   TEST_FIXTURES: z.stringbool().default(false),
   NODE_ENV: z.string().optional(),
@@ -75,6 +95,9 @@ export const configSchema = z.object({
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_AUDIENCE'], message: 'only meaningful with ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI' });
   }
   // The server's own tokens are tenant tokens: their issuer can never be the admin's.
+  if (config.SECRETS_ENCRYPTION_OLD_KEYS.length > 0 && config.SECRETS_ENCRYPTION_KEY === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SECRETS_ENCRYPTION_OLD_KEYS'], message: 'needs SECRETS_ENCRYPTION_KEY: old keys only open, the current key seals' });
+  }
   if (config.ADMIN_JWT_ISSUER !== undefined && config.ADMIN_JWT_ISSUER === publicUrl(config)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: "must not be this server's own issuer (PUBLIC_URL), whose tokens are tenant tokens" });
   }
