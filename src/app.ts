@@ -8,6 +8,7 @@ import { authenticate } from './auth/authenticate.ts';
 import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
 import { loadSigningKey } from './auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from './config.ts';
+import { SecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { describeError as describe } from './errors.ts';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   const tools = deps.tools ?? allTools;
   const signingKey = config.TOKEN_SIGNING_KEY ? loadSigningKey(config.TOKEN_SIGNING_KEY) : Promise.resolve(undefined);
   signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
+  const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : Promise.resolve(undefined);
   const jwts = new JwtVerifier(db, {
     ownIssuer: publicUrl(config),
     resource: resourceUrl(config),
@@ -153,7 +155,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     }),
   );
 
-  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey }));
+  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

@@ -98,6 +98,10 @@ export const configSchema = z.object({
   if (config.SECRETS_ENCRYPTION_OLD_KEYS.length > 0 && config.SECRETS_ENCRYPTION_KEY === undefined) {
     ctx.addIssue({ code: 'custom', path: ['SECRETS_ENCRYPTION_OLD_KEYS'], message: 'needs SECRETS_ENCRYPTION_KEY: old keys only open, the current key seals' });
   }
+  const keyIds = [config.SECRETS_ENCRYPTION_KEY, ...config.SECRETS_ENCRYPTION_OLD_KEYS].filter((k) => k !== undefined).map((k) => k.split(':')[0]);
+  if (new Set(keyIds).size !== keyIds.length) {
+    ctx.addIssue({ code: 'custom', path: ['SECRETS_ENCRYPTION_OLD_KEYS'], message: 'every secrets encryption key needs its own id (the part before the colon)' });
+  }
   if (config.ADMIN_JWT_ISSUER !== undefined && config.ADMIN_JWT_ISSUER === publicUrl(config)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: "must not be this server's own issuer (PUBLIC_URL), whose tokens are tenant tokens" });
   }

@@ -4,6 +4,7 @@ import type { BlankEnv } from 'hono/types';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../app.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import { type Config, publicUrl, resourceUrl } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { ADMIN_SCOPE, adminAuth, adminTokenVerifier, anyAdminVerifier, type VerifyAdmin } from './admin-auth.ts';
@@ -13,6 +14,7 @@ import { registerKeyRoutes } from './keys-routes.ts';
 import { registerLimitRoutes } from './limits-routes.ts';
 import { type IssueLocation, problemFromError, problemResponse, validationProblem } from './problem.ts';
 import { referencePageCsp, renderReferencePage } from './reference-page.ts';
+import { registerSignInRoutes } from './sign-in-routes.ts';
 import { registerTenantRoutes } from './tenants-routes.ts';
 import { registerTokenRoutes } from './tokens-routes.ts';
 import { registerUsageRoutes } from './usage-routes.ts';
@@ -25,6 +27,8 @@ export interface AdminAppDeps {
   version: string;
   /** The server's token signing key; resolves to undefined when TOKEN_SIGNING_KEY is unset. */
   signingKey: Promise<SigningKey | undefined>;
+  /** Seals sign-in providers' client secrets; resolves to undefined when SECRETS_ENCRYPTION_KEY is unset. */
+  secretBox?: Promise<SecretBox | undefined>;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -93,7 +97,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
       },
       servers: [{ url: `${publicUrl(config)}/admin` }],
       security,
-      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }],
+      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }, { name: 'Sign-in' }],
     }));
   app.get('/openapi.json', (c) => c.json(document()));
   app.get('/reference', (c) => c.html((page ??= renderReferencePage(document())), 200, { 'Content-Security-Policy': referencePageCsp }));
@@ -111,6 +115,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   registerTokenRoutes(app, db, { signingKey: deps.signingKey, issuer: publicUrl(config), audience: resourceUrl(config) });
   registerUsageRoutes(app, db);
   registerLimitRoutes(app, db);
+  registerSignInRoutes(app, db, deps.secretBox ?? Promise.resolve(undefined));
 
   app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));
   return app;

@@ -21,6 +21,7 @@ import {
 import type { Database } from '../db/database.ts';
 import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
 import { csv, table } from './format.ts';
+import { signInCommands, signInHelp, signInOptions } from './sign-in-commands.ts';
 
 const HELP = `Usage: tenant-mcp <command> [options]
 
@@ -43,6 +44,7 @@ or DATABASE_SYNC_URL when set, and applies pending migrations first.
                 [--by tenant,key,tool,day] [--format table|json|csv]
   usage prune --older-than <duration, e.g. 90d>
 ${credentialHelp}
+${signInHelp}
 
 Scopes are comma separated patterns: math, notes:read, notes:*, *
 Times are ISO dates (2026-01-31, 2026-01-31T12:00:00Z) or durations back from now (24h, 30d).
@@ -66,12 +68,13 @@ const options = {
   resume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...credentialOptions,
+  ...signInOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 /** A command's output: one text, or chunks streamed as they are produced (large exports). */
 type Command = (db: Database, args: string[], flags: Flags, config: Config) => Promise<string | AsyncIterable<string>>;
-const groups = ['tenant', 'key', 'issuer', 'token'];
+const groups = ['tenant', 'key', 'issuer', 'token', 'sign-in', 'secrets'];
 const usageSubcommands = ['summary', 'prune'];
 
 const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent'];
@@ -174,6 +177,7 @@ const commands: Record<string, Command> = {
   },
 
   ...credentialCommands,
+  ...signInCommands,
 };
 
 function usageFilter(flags: Flags): UsageFilter {

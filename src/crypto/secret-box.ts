@@ -95,7 +95,7 @@ export function secretKeySettingProblem(setting: string): string | undefined {
 function parseKeySetting(setting: string): { id: string; raw: Uint8Array<ArrayBuffer> } {
   const colon = setting.indexOf(':');
   const id = setting.slice(0, colon).trim();
-  if (colon < 1 || !keyIdPattern.test(id)) throw new Error('expected <key id>:<32 random bytes in base64url>, e.g. the output of `tenant-mcp secrets generate-key`');
+  if (colon < 1 || !keyIdPattern.test(id)) throw new Error('expected <key id>:<32 random bytes in base64url>, e.g. k1:$(openssl rand -base64 32)');
   let raw: Uint8Array<ArrayBuffer>;
   try {
     raw = bytes(setting.slice(colon + 1).trim().replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));

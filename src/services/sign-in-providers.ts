@@ -72,7 +72,7 @@ export async function addSignInProvider(db: Database, box: SecretBox | undefined
   if (!/^[^\s]{1,256}$/.test(clientId)) throw invalid('The client id must be 1-256 characters without spaces');
   if (input.clientSecret !== undefined && (input.clientSecret.length < 1 || input.clientSecret.length > 1024)) throw invalid('The client secret must be 1-1024 characters');
   if (input.clientSecret !== undefined && !box) {
-    throw invalid('Cannot store a client secret: set SECRETS_ENCRYPTION_KEY (see `tenant-mcp secrets generate-key`) so it is encrypted at rest');
+    throw invalid('Cannot store a client secret: set SECRETS_ENCRYPTION_KEY (e.g. k1:$(openssl rand -base64 32)) so it is encrypted at rest');
   }
   const requestScopes = requestScopeList(input.requestScopes);
   for (const [claim, label] of [[input.tenantClaim, 'tenant claim'], [input.scopeClaim, 'scope claim']] as const) {
