@@ -20,6 +20,9 @@ import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
 import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
+import { createOAuthApp } from './oauth/oauth-app.ts';
+import { oidcSignIn } from './oauth/oidc/oidc-sign-in.ts';
+import type { ResolveHost } from './oauth/public-address.ts';
 import { type AnyTool, allTools } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
@@ -42,6 +45,8 @@ export interface AppDeps {
   hashSecret?: HashSecret;
   /** Reads /mcp request bodies and notices disconnects; default the Fetch API. Node passes a faster native one. */
   requestReader?: RequestReader;
+  /** DNS lookups for the OAuth server's client metadata document checks; default none (IP literals only). */
+  resolveHost?: ResolveHost;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -86,7 +91,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   const tools = deps.tools ?? allTools;
   const signingKey = config.TOKEN_SIGNING_KEY ? loadSigningKey(config.TOKEN_SIGNING_KEY) : Promise.resolve(undefined);
   signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
-  const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : Promise.resolve(undefined);
+  const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : undefined;
   const jwts = new JwtVerifier(db, {
     ownIssuer: publicUrl(config),
     resource: resourceUrl(config),
@@ -97,8 +102,14 @@ export function createApp(deps: AppDeps): TenantMcp {
     ttlMs: config.KEY_CACHE_TTL_SECONDS * 1000,
     maxEntries: config.KEY_CACHE_MAX_ENTRIES,
   });
+  // The built-in authorization server needs the signing key; without one it stays off and says why.
+  const oauth = config.OAUTH_ENABLED && config.TOKEN_SIGNING_KEY !== undefined;
+  if (config.OAUTH_ENABLED && !oauth) {
+    log.error('TOKEN_SIGNING_KEY is missing: the OAuth authorization server is off, so OAuth clients (ChatGPT, Claude.ai, VS Code) cannot connect. Set TOKEN_SIGNING_KEY (see docs/oauth.md), or OAUTH_ENABLED=false.');
+  }
+  const authorizationServers = [...new Set([...(oauth ? [publicUrl(config)] : []), ...config.AUTHORIZATION_SERVERS])];
   // RFC 9728: only a server that names authorization servers points clients at its metadata.
-  const resourceMetadata = config.AUTHORIZATION_SERVERS.length > 0 ? `${publicUrl(config)}/.well-known/oauth-protected-resource/mcp` : undefined;
+  const resourceMetadata = authorizationServers.length > 0 ? `${publicUrl(config)}/.well-known/oauth-protected-resource/mcp` : undefined;
   const scopesSupported = [...new Set(tools.flatMap((t) => t.scopes))].sort();
 
   const app = new Hono();
@@ -106,7 +117,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   app.get('/healthz', (c) => c.json({ status: 'ok', usage: { buffered: usage.buffered, dropped: usage.dropped }, limits: limiter.status }));
   app.route(
     '/.well-known',
-    wellKnown({ resource: resourceUrl(config), authorizationServers: config.AUTHORIZATION_SERVERS, scopes: scopesSupported, signingKey }),
+    wellKnown({ resource: resourceUrl(config), authorizationServers, scopes: scopesSupported, signingKey }),
   );
 
   app.use('/mcp', originGuard(allowedOrigins));
@@ -154,6 +165,26 @@ export function createApp(deps: AppDeps): TenantMcp {
       requestReader: deps.requestReader,
     }),
   );
+
+  if (oauth) {
+    app.route(
+      '/',
+      createOAuthApp({
+        db,
+        issuer: publicUrl(config),
+        resource: resourceUrl(config),
+        tools,
+        signingKey,
+        verifyApiKey: (key) => keys.verify(key),
+        accessTokenTtlSeconds: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
+        refreshTokenTtlDays: config.OAUTH_REFRESH_TOKEN_TTL_DAYS,
+        registrationsPerMinute: config.OAUTH_REGISTRATIONS_PER_MINUTE,
+        cimdAllowedPrivateHosts: config.OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS,
+        resolveHost: deps.resolveHost,
+        signIn: secretBox && oidcSignIn({ db, secretBox, publicUrl: publicUrl(config), log, timeoutMs: config.OIDC_TIMEOUT_MS }),
+      }),
+    );
+  }
 
   app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox }));
 

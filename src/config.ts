@@ -87,6 +87,18 @@ export const configSchema = z.object({
   /** Test-only: serves the fixture tools, resources and prompts of src/test-fixtures. Needs NODE_ENV=test. */
   TEST_FIXTURES: z.stringbool().default(false),
   NODE_ENV: z.string().optional(),
+  /** Turns the built-in OAuth 2.1 authorization server on (issuer PUBLIC_URL); the resource metadata then names it first. */
+  OAUTH_ENABLED: z.stringbool().default(true),
+  /** Life of an OAuth access token: revoking its key or grant, or suspending its tenant, takes effect within it. */
+  OAUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  /** Life of an OAuth refresh token (each use replaces it with a fresh one). */
+  OAUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Dynamic client registrations (RFC 7591) one instance accepts per minute from one client address. */
+  OAUTH_REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(10),
+  /** Hosts whose client metadata documents may be fetched from private or loopback addresses (comma list; for tests and intranets). */
+  OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: list.default([]),
+  /** Node only: the folder where a generated signing key is kept when TOKEN_SIGNING_KEY is not set; default: the database file's folder. */
+  DATA_DIR: z.string().min(1).optional(),
 }).superRefine((config, ctx) => {
   if ((config.ADMIN_JWT_ISSUER === undefined) !== (config.ADMIN_JWT_JWKS_URI === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: 'set ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI together' });

@@ -27,8 +27,8 @@ export interface AdminAppDeps {
   version: string;
   /** The server's token signing key; resolves to undefined when TOKEN_SIGNING_KEY is unset. */
   signingKey: Promise<SigningKey | undefined>;
-  /** Seals sign-in providers' client secrets; resolves to undefined when SECRETS_ENCRYPTION_KEY is unset. */
-  secretBox?: Promise<SecretBox | undefined>;
+  /** Seals sign-in providers' client secrets; absent when SECRETS_ENCRYPTION_KEY is unset. */
+  secretBox?: Promise<SecretBox>;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -115,7 +115,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   registerTokenRoutes(app, db, { signingKey: deps.signingKey, issuer: publicUrl(config), audience: resourceUrl(config) });
   registerUsageRoutes(app, db);
   registerLimitRoutes(app, db);
-  registerSignInRoutes(app, db, deps.secretBox ?? Promise.resolve(undefined));
+  registerSignInRoutes(app, db, deps.secretBox);
 
   app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));
   return app;

@@ -130,7 +130,7 @@ const setMethodsRoute = createRoute({
 });
 
 /** Registers the sign-in provider and sign-in method routes. Client secrets are sealed with `secretBox` and never answered. */
-export function registerSignInRoutes(app: OpenAPIHono, db: Database, secretBox: Promise<SecretBox | undefined>): void {
+export function registerSignInRoutes(app: OpenAPIHono, db: Database, secretBox: Promise<SecretBox> | undefined): void {
   app.openapi(addRoute, async (c) => c.json(await addSignInProvider(db, await secretBox, c.req.valid('json')), 201));
   app.openapi(listRoute, async (c) => c.json({ items: await listSignInProviders(db, c.req.valid('query').tenant), next: null }, 200));
   app.openapi(showRoute, async (c) => c.json(await getSignInProvider(db, c.req.valid('param').id), 200));

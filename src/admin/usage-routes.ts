@@ -35,6 +35,7 @@ const UsageEventSchema = z
     responseBytes: z.number().int(),
     protocolVersion: z.string().nullable(),
     userAgent: z.string().nullable(),
+    clientId: z.string().nullable().openapi({ description: 'The OAuth client whose access token made the call.' }),
   })
   .openapi('UsageEvent', { description: 'One tools/call or refused credential. Never arguments, results or secrets.' });
 

@@ -65,7 +65,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler {
     c.set('caller', result.caller);
     c.set('auth', {
       token: '', // never handed on: tools must not see or pass through the caller's secret
-      clientId: result.caller.keyId ?? result.caller.subject ?? result.caller.tenantSlug,
+      clientId: result.caller.clientId ?? result.caller.keyId ?? result.caller.subject ?? result.caller.tenantSlug,
       scopes: result.caller.credentialScopes,
       extra: { tenant: result.caller.tenantSlug },
     });

@@ -11,6 +11,8 @@ export interface Caller {
   tenantScopes: string[];
   /** Scope patterns the credential itself carries. */
   credentialScopes: string[];
+  /** The OAuth client a token was issued to (its `client_id` claim), when there is one. */
+  clientId?: string | null;
 }
 
 /**

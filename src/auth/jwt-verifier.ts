@@ -215,6 +215,7 @@ function accept(tenant: TenantRecord, claims: JWTPayload, scopeClaim: string, wh
       subject: typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub.slice(0, 256) : null,
       tenantScopes: tenant.tenantScopes,
       credentialScopes: tokenScopes(claims, scopeClaim),
+      clientId: typeof claims.client_id === 'string' && claims.client_id !== '' ? claims.client_id.slice(0, 2000) : null,
     },
   };
 }

@@ -77,7 +77,7 @@ type Command = (db: Database, args: string[], flags: Flags, config: Config) => P
 const groups = ['tenant', 'key', 'issuer', 'token', 'sign-in', 'secrets'];
 const usageSubcommands = ['summary', 'prune'];
 
-const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent'];
+const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent', 'clientId'];
 const summaryColumns: (keyof UsageAggregate)[] = ['calls', 'ok', 'errors', 'denied', 'rateLimited', 'p50Ms', 'p95Ms', 'requestBytes', 'responseBytes'];
 const groupColumns = { tenant: 'tenant', key: 'keyId', tool: 'tool', day: 'day' } as const;
 

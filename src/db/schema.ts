@@ -93,6 +93,8 @@ export const usageEvents = sqliteTable(
     responseBytes: integer('response_bytes').notNull(),
     protocolVersion: text('protocol_version'),
     userAgent: text('user_agent'),
+    /** The OAuth client the access token was issued to, when the call came with one. */
+    clientId: text('client_id'),
   },
   (t) => [
     // Covering indexes: reports over a time range, of all tenants or one, read only the index.
@@ -201,9 +203,106 @@ export const tenantSignInMethods = sqliteTable('tenant_sign_in_methods', {
   updatedAt: epochMs('updated_at').notNull().default(now),
 });
 
+/** How an OAuth client came to be known: pre-registered by an operator, registered by itself (RFC 7591), or a metadata document URL. */
+export const oauthClientKinds = ['registered', 'dynamic', 'metadata_document'] as const;
+export type OAuthClientKind = (typeof oauthClientKinds)[number];
+
+/**
+ * An OAuth client of the built-in authorization server. Metadata-document clients are cached
+ * here too (their `client_id` is the document's https URL) and refreshed when `expiresAt` passes.
+ */
+export const oauthClients = sqliteTable('oauth_clients', {
+  id: text('id').primaryKey(),
+  kind: text('kind', { enum: oauthClientKinds }).notNull(),
+  name: text('name').notNull(),
+  redirectUris: text('redirect_uris', { mode: 'json' }).$type<string[]>().notNull(),
+  clientUri: text('client_uri'),
+  /** SHA-256 of the client secret, base64url; null for public clients (token_endpoint_auth_method none). */
+  secretHash: text('secret_hash'),
+  createdAt: epochMs('created_at').notNull().default(now),
+  /** Metadata documents only: when the cached copy must be fetched again. */
+  expiresAt: epochMs('expires_at'),
+});
+
+/** Sign-in methods a grant can come from. */
+export const signInMethods = ['api_key', 'oidc'] as const;
+export type SignInMethodName = (typeof signInMethods)[number];
+
+/**
+ * What a user allowed a client: the root every code and refresh token hangs off. Revoking it
+ * (by an operator, a replayed code or refresh token, or its key's end) ends them all.
+ */
+export const oauthGrants = sqliteTable(
+  'oauth_grants',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    clientId: text('client_id').notNull().references(() => oauthClients.id, { onDelete: 'cascade' }),
+    subject: text('subject').notNull(),
+    method: text('method', { enum: signInMethods }).notNull(),
+    /** API-key sign-in: the key whose end ends the grant. */
+    keyId: text('key_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
+    /** OpenID Connect sign-in: the provider the user signed in with. */
+    providerId: text('provider_id'),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The RFC 8707 resource: the audience of every access token. */
+    resource: text('resource').notNull(),
+    createdAt: epochMs('created_at').notNull().default(now),
+    lastUsedAt: epochMs('last_used_at'),
+    revokedAt: epochMs('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [index('oauth_grants_tenant_idx').on(t.tenantId), index('oauth_grants_client_idx').on(t.clientId), index('oauth_grants_key_idx').on(t.keyId)],
+);
+
+/** Authorization codes: only their SHA-256 is stored; single-use, bound to client, redirect, challenge and resource. */
+export const oauthCodes = sqliteTable('oauth_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  grantId: text('grant_id').notNull().references(() => oauthGrants.id, { onDelete: 'cascade' }),
+  clientId: text('client_id').notNull(),
+  redirectUri: text('redirect_uri').notNull(),
+  codeChallenge: text('code_challenge').notNull(),
+  expiresAt: epochMs('expires_at').notNull(),
+  usedAt: epochMs('used_at'),
+});
+
+/** Refresh tokens: only their SHA-256 is stored; each is used once and replaced (rotation). */
+export const oauthRefreshTokens = sqliteTable(
+  'oauth_refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    grantId: text('grant_id').notNull().references(() => oauthGrants.id, { onDelete: 'cascade' }),
+    expiresAt: epochMs('expires_at').notNull(),
+    usedAt: epochMs('used_at'),
+  },
+  (t) => [index('oauth_refresh_tokens_grant_idx').on(t.grantId)],
+);
+
+/**
+ * An authorization request waiting for the user to sign in and consent. Its id travels in the
+ * page URL; only the browser holding the cookie whose digest is `browserHash` may act on it.
+ */
+export const oauthRequests = sqliteTable('oauth_requests', {
+  id: text('id').primaryKey(),
+  browserHash: text('browser_hash').notNull(),
+  clientId: text('client_id').notNull().references(() => oauthClients.id, { onDelete: 'cascade' }),
+  redirectUri: text('redirect_uri').notNull(),
+  codeChallenge: text('code_challenge').notNull(),
+  resource: text('resource').notNull(),
+  /** Scopes the client asked for; null when it asked for none (then the user is offered all theirs). */
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>(),
+  state: text('state'),
+  /** The signed-in user (a SignedInUser), once sign-in succeeded. */
+  user: text('user', { mode: 'json' }).$type<Record<string, unknown>>(),
+  expiresAt: epochMs('expires_at').notNull(),
+});
+
 export type Tenant = typeof tenants.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type UsageEvent = typeof usageEvents.$inferInsert;
 export type TrustedIssuer = typeof trustedIssuers.$inferSelect;
 export type Limit = typeof limits.$inferSelect;
 export type SignInProvider = typeof signInProviders.$inferSelect;
+export type OAuthClient = typeof oauthClients.$inferSelect;
+export type OAuthGrant = typeof oauthGrants.$inferSelect;
+export type OAuthRequest = typeof oauthRequests.$inferSelect;

@@ -173,6 +173,12 @@ export async function companySignInProviders(db: Database): Promise<SignInProvid
   return db.select().from(signInProviders).where(eq(signInProviders.kind, 'company')).orderBy(asc(signInProviders.createdAt), asc(signInProviders.id));
 }
 
+/** Whether any tenant SSO provider exists: the sign-in page then offers the organisation form. */
+export async function hasTenantSignInProviders(db: Database): Promise<boolean> {
+  const [row] = await db.select({ id: signInProviders.id }).from(signInProviders).where(eq(signInProviders.kind, 'tenant')).limit(1);
+  return row !== undefined;
+}
+
 /**
  * The tenant SSO provider for what a user typed: an email address (found by its domain) or an
  * organisation (the tenant's slug; its oldest provider). Undefined when none matches.

@@ -18,6 +18,8 @@ export interface MintTokenInput {
   issuer: string;
   audience: string;
   now?: number;
+  /** The OAuth client the token is issued to (`client_id` claim, RFC 9068), when there is one. */
+  clientId?: string;
 }
 
 /** A minted token and what it says. */
@@ -52,7 +54,7 @@ export async function mintToken(db: Database, key: SigningKey, input: MintTokenI
   const issuedAt = Math.floor((input.now ?? Date.now()) / 1000);
   const expiresAt = issuedAt + Math.ceil(ttlMs / 1000);
   const jti = crypto.randomUUID();
-  const jwt = new SignJWT({ tenant: tenant.slug, scope: scopes.join(' ') })
+  const jwt = new SignJWT({ tenant: tenant.slug, scope: scopes.join(' '), ...(input.clientId !== undefined ? { client_id: input.clientId } : {}) })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .setIssuer(input.issuer)
     .setAudience(input.audience)

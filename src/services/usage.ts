@@ -19,6 +19,8 @@ export interface UsageRow {
   responseBytes: number;
   protocolVersion: string | null;
   userAgent: string | null;
+  /** The OAuth client whose access token made the call, when one did. */
+  clientId: string | null;
 }
 
 /** Which usage events a report covers. `since` is inclusive, `until` exclusive. */
@@ -53,6 +55,7 @@ export async function listUsage(db: Database, filter: UsageFilter & PageRequest)
       responseBytes: usageEvents.responseBytes,
       protocolVersion: usageEvents.protocolVersion,
       userAgent: usageEvents.userAgent,
+      clientId: usageEvents.clientId,
     })
     .from(usageEvents)
     .leftJoin(tenants, eq(usageEvents.tenantId, tenants.id))
