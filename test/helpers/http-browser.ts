@@ -17,7 +17,7 @@ export class HttpBrowser {
   readonly visited: URL[] = [];
 
   /** Opens `url` and follows redirects until a page answers. */
-  async open(url: string | URL, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {
+  async open(url: string | URL, init: { method?: string; form?: Record<string, string> | URLSearchParams } = {}): Promise<Page> {
     let next = new URL(url);
     let method = init.method ?? (init.form ? 'POST' : 'GET');
     let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
