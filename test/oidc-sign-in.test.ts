@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecretKeySetting, SecretBox } from '../src/crypto/secret-box.ts';
+import { createKey } from '../src/services/keys.ts';
 import { setSignInMethods } from '../src/services/sign-in-methods.ts';
 import { addSignInProvider, type SignInProviderInfo } from '../src/services/sign-in-providers.ts';
 import { createTenant, updateTenant } from '../src/services/tenants.ts';
@@ -49,6 +50,7 @@ beforeAll(async () => {
       gina: { email: 'gina@globex.test', org: 'globex', mcp_scopes: 'math' },
       ivan: { email: 'ivan@initech.test', org: 'initech' },
       nora: { email: 'nora@example.test' },
+      carl: { email: 'carl@nowhere.test', org: 'nowhere' },
       uma: { email: 'uma@umbrella.test', org: 'umbrella' },
     },
   });
@@ -201,6 +203,7 @@ describe("the company's own sign-in (tenant from a claim)", () => {
     await setSignInMethods(database.db, 'umbrella', { company: false });
     const cases = [
       ['nora', 'names no organisation (claim &quot;org&quot;)'],
+      ['carl', 'names organisation &quot;nowhere&quot;, which does not use this server'],
       ['ivan', 'Organisation &quot;initech&quot; is suspended'],
       ['uma', 'Organisation &quot;umbrella&quot; does not allow signing in with Example Corp'],
     ] as const;
@@ -329,6 +332,27 @@ describe('ID tokens the server refuses (a real provider made to answer wrongly)'
     }
   });
 
+  it("refuses an ID token whose signature does not verify with the provider's JWKS", async () => {
+    const idp = await startIdp({
+      clients: [{ clientId: 'ours', clientSecret: 'right-secret', redirectUris: [oidcCallback] }],
+      accounts: { alice: { org: 'acme' } },
+      tampering: {
+        // Claims changed after signing: everything else about the token is right.
+        tokenResponse: (body) => {
+          const [header, payload, signature] = String(body.id_token).split('.');
+          const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+          body.id_token = [header, Buffer.from(JSON.stringify({ ...claims, org: 'globex' })).toString('base64url'), signature].join('.');
+        },
+      },
+    });
+    try {
+      const back = await signInExpectingRefusal(idp, 'ours');
+      expect(back.body).toContain('JWT signature verification failed');
+    } finally {
+      await idp.close();
+    }
+  });
+
   it('refuses a callback without the state cookie (another browser, or a replay)', async () => {
     const browser = new HttpBrowser();
     const { page } = await startAuthorization(browser);
@@ -341,5 +365,32 @@ describe('ID tokens the server refuses (a real provider made to answer wrongly)'
     expect(consent.body).toContain('Allow');
     const replay = await browser.open(browser.visited.find((u) => u.pathname === '/oauth/sign-in/oidc/callback')!);
     expect(replay.status).toBe(400);
+  });
+});
+
+describe('per-tenant sign-in methods', () => {
+  it('refuses pasting an API key of a tenant that turned API-key sign-in off, and accepts it once back on', async () => {
+    const { key } = await createKey(database.db, { tenant: 'globex', scopes: 'math', name: 'laptop' });
+    await setSignInMethods(database.db, 'globex', { apiKey: false });
+    const browser = new HttpBrowser();
+    const { page } = await startAuthorization(browser);
+    const refused = await browser.submit(page, '/api-key', { api_key: key });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain('does not allow signing in with an API key');
+    await setSignInMethods(database.db, 'globex', { apiKey: true });
+    const consent = await browser.submit(refused, '/api-key', { api_key: key });
+    expect(consent.body).toContain('Signed in to <strong>globex</strong>');
+  });
+
+  it("turns a tenant's SSO off: the organisation form no longer finds it", async () => {
+    await setSignInMethods(database.db, 'acme', { tenantSso: false });
+    try {
+      const browser = new HttpBrowser();
+      const { page } = await startAuthorization(browser);
+      const answer = await browser.submit(page, '/oauth/sign-in/organisation', { organisation: 'erin@acme.io' });
+      expect(answer.body).toContain('No organisation sign-in matches');
+    } finally {
+      await setSignInMethods(database.db, 'acme', { tenantSso: true });
+    }
   });
 });

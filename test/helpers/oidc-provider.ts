@@ -25,6 +25,8 @@ export interface Tampering {
   token?: (params: URLSearchParams) => void;
   /** Alters the discovery document on its way back. */
   discovery?: (doc: Record<string, unknown>) => void;
+  /** Alters a token response (its JSON body) on its way back. */
+  tokenResponse?: (body: Record<string, unknown>) => void;
   /** Alters a redirect (Location) the provider answers with. */
   redirect?: (location: URL) => void;
 }
@@ -106,12 +108,13 @@ export async function startIdp(options: IdpOptions): Promise<TestIdp> {
           tampering.redirect(location);
           out.location = location.href;
         }
-        if (url.pathname === '/.well-known/openid-configuration' && tampering.discovery) {
+        const rewrite = url.pathname === '/.well-known/openid-configuration' ? tampering.discovery : url.pathname === '/token' ? tampering.tokenResponse : undefined;
+        if (rewrite) {
           const parts: Buffer[] = [];
           answer.on('data', (p: Buffer) => parts.push(p));
           answer.on('end', () => {
             const doc = JSON.parse(Buffer.concat(parts).toString()) as Record<string, unknown>;
-            tampering.discovery!(doc);
+            rewrite(doc);
             const text = JSON.stringify(doc);
             delete out['content-length'];
             res.writeHead(answer.statusCode ?? 502, out).end(text);
