@@ -180,6 +180,7 @@ export function createApp(deps: AppDeps): TenantMcp {
         refreshTokenTtlDays: config.OAUTH_REFRESH_TOKEN_TTL_DAYS,
         registrationsPerMinute: config.OAUTH_REGISTRATIONS_PER_MINUTE,
         cimdAllowedPrivateHosts: config.OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS,
+        cimdTimeoutMs: config.OAUTH_CIMD_TIMEOUT_MS,
         resolveHost: deps.resolveHost,
         signIn: secretBox && oidcSignIn({ db, secretBox, publicUrl: publicUrl(config), log, timeoutMs: config.OIDC_TIMEOUT_MS }),
       }),

@@ -97,6 +97,8 @@ export const configSchema = z.object({
   OAUTH_REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(10),
   /** Hosts whose client metadata documents may be fetched from private or loopback addresses (comma list; for tests and intranets). */
   OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: list.default([]),
+  /** How long fetching a client metadata document may take, body included. */
+  OAUTH_CIMD_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(5000),
   /** Node only: the folder where a generated signing key is kept when TOKEN_SIGNING_KEY is not set; default: the database file's folder. */
   DATA_DIR: z.string().min(1).optional(),
 }).superRefine((config, ctx) => {

@@ -453,6 +453,38 @@ describe('limits', () => {
   });
 });
 
+describe('OAuth clients and grants', () => {
+  it('registers, lists and removes a client; a confidential one gets its secret once', async () => {
+    const created = await admin.post('/oauth/clients', { name: 'Acme app', redirectUris: ['https://app.acme.example/cb'], confidential: true });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'registered', name: 'Acme app', confidential: true, clientSecret: expect.stringMatching(/^tmcs_/) });
+    const listed = await admin.get('/oauth/clients');
+    const mine = listed.body.items.find((c: { clientId: string }) => c.clientId === created.body.clientId);
+    expect(mine).toBeDefined();
+    expect(mine.clientSecret).toBeUndefined();
+    expect((await admin.request('DELETE', `/oauth/clients/${created.body.clientId}`)).body).toEqual({ clientId: created.body.clientId });
+    expectProblem(await admin.request('DELETE', `/oauth/clients/${created.body.clientId}`), 404, 'not-found');
+  });
+
+  it('refuses a client whose redirect URI is plain http to another host', async () => {
+    expectProblem(await admin.post('/oauth/clients', { name: 'Bad', redirectUris: ['http://evil.example/cb'] }), 400, 'invalid');
+  });
+
+  it('lists and revokes grants by tenant', async () => {
+    const { createGrant } = await import('../src/oauth/grants.ts');
+    const tenant = (await admin.post('/tenants', { slug: 'oauth-co', scopes: ['math'] })).body;
+    const client = (await admin.post('/oauth/clients', { name: 'Grant holder', redirectUris: ['https://app.example/cb'] })).body;
+    const user = { tenantId: tenant.id, subject: 'user-1', method: 'oidc' as const };
+    await createGrant(database.db, { user, clientId: client.clientId, scopes: ['math'], resource: `${server.url}/mcp`, redirectUri: 'https://app.example/cb', codeChallenge: 'c'.repeat(43) });
+    const listed = await admin.request('GET', '/oauth/grants?tenant=oauth-co');
+    expect(listed.body.items).toEqual([expect.objectContaining({ tenant: 'oauth-co', subject: 'user-1', clientId: client.clientId, revokedAt: null })]);
+    expect((await admin.post('/oauth/grants/revoke', { tenant: 'oauth-co' })).body).toEqual({ revoked: 1 });
+    expect((await admin.request('GET', '/oauth/grants?tenant=oauth-co')).body.items).toEqual([]);
+    expect((await admin.request('GET', '/oauth/grants?tenant=oauth-co&includeRevoked=true')).body.items[0].revokedReason).toBe('revoked by an operator');
+    expectProblem(await admin.post('/oauth/grants/revoke', { id: 'no-such-grant' }), 404, 'not-found');
+  });
+});
+
 describe('sign-in providers', () => {
   it('adds, lists, shows and removes providers without ever answering the client secret', async () => {
     expect((await admin.post('/tenants', { slug: 'sso-co', scopes: ['math'] })).status).toBe(201);

@@ -13,7 +13,8 @@ beforeAll(async () => {
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'acme', scopes: 'math' });
   key = (await createKey(database.db, { tenant: 'acme', scopes: 'math' })).key;
-  server = await startServer({ DATABASE_URL: database.url, KEY_CACHE_TTL_SECONDS: '1' });
+  // A resource server only: without the built-in OAuth server, the challenge names no metadata.
+  server = await startServer({ DATABASE_URL: database.url, KEY_CACHE_TTL_SECONDS: '1', OAUTH_ENABLED: 'false' });
 });
 
 afterAll(async () => {

@@ -25,6 +25,9 @@ describe('connection snippets', () => {
     expect(s.vscode.config).toEqual({ servers: { 'tenant-mcp': { type: 'http', url, headers: { Authorization: `Bearer ${key}` } } } });
     expect(s.claudeConnector.url).toBe(url);
     expect(s.claudeConnector.note).toMatch(/OAuth/);
+    expect(s.oauth.url).toBe(url);
+    expect(s.oauth.vscode.config).toEqual({ servers: { 'tenant-mcp': { type: 'http', url } } });
+    expect(JSON.stringify(s.oauth)).not.toContain(key); // URL only: safe to show anywhere
     expect(s.inspector).toBe(`npx @modelcontextprotocol/inspector --cli ${url} --transport http --header "Authorization: Bearer ${key}" --method tools/list`);
   });
 

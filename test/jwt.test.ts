@@ -360,7 +360,7 @@ describe('OAuth protected resource metadata', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       resource: RESOURCE,
-      authorization_servers: ['https://auth.example.test'],
+      authorization_servers: [PUBLIC_URL, 'https://auth.example.test'], // the built-in server first, then the configured ones
       scopes_supported: ['github:read', 'math', 'notes:read', 'notes:write'],
       bearer_methods_supported: ['header'],
       resource_name: 'tenant-mcp',

@@ -12,6 +12,7 @@ import { adminJwtVerifier } from './admin-jwt.ts';
 import { registerIssuerRoutes } from './issuers-routes.ts';
 import { registerKeyRoutes } from './keys-routes.ts';
 import { registerLimitRoutes } from './limits-routes.ts';
+import { registerOAuthRoutes } from './oauth-routes.ts';
 import { type IssueLocation, problemFromError, problemResponse, validationProblem } from './problem.ts';
 import { referencePageCsp, renderReferencePage } from './reference-page.ts';
 import { registerSignInRoutes } from './sign-in-routes.ts';
@@ -97,7 +98,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
       },
       servers: [{ url: `${publicUrl(config)}/admin` }],
       security,
-      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }, { name: 'Sign-in' }],
+      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }, { name: 'OAuth' }, { name: 'Sign-in' }],
     }));
   app.get('/openapi.json', (c) => c.json(document()));
   app.get('/reference', (c) => c.html((page ??= renderReferencePage(document())), 200, { 'Content-Security-Policy': referencePageCsp }));
@@ -115,6 +116,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   registerTokenRoutes(app, db, { signingKey: deps.signingKey, issuer: publicUrl(config), audience: resourceUrl(config) });
   registerUsageRoutes(app, db);
   registerLimitRoutes(app, db);
+  registerOAuthRoutes(app, db);
   registerSignInRoutes(app, db, deps.secretBox);
 
   app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));

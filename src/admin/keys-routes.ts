@@ -27,7 +27,10 @@ const SnippetsSchema = z
     claudeDesktop: configSnippet.openapi({ description: 'Claude Desktop, through the mcp-remote bridge' }),
     cursor: configSnippet,
     vscode: configSnippet,
-    claudeConnector: z.object({ url: z.string(), note: z.string() }).openapi({ description: 'Claude custom connectors: what works with an API key, honestly' }),
+    claudeConnector: z.object({ url: z.string(), note: z.string() }).openapi({ description: 'Claude custom connectors: OAuth, signing in with this key' }),
+    oauth: z
+      .object({ url: z.string(), vscode: configSnippet, note: z.string() })
+      .openapi({ description: 'URL-only entry for OAuth clients (ChatGPT, Claude connectors, VS Code); holds no secret' }),
     inspector: z.string().openapi({ description: 'MCP Inspector CLI command that lists the tools' }),
   })
   .openapi('ConnectionSnippets', { description: 'Ready-to-paste client configurations. Each contains the key: handle as a secret.' });

@@ -20,6 +20,7 @@ import {
 } from '../services/usage.ts';
 import type { Database } from '../db/database.ts';
 import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
+import { oauthCommands, oauthHelp, oauthOptions } from './oauth-commands.ts';
 import { csv, table } from './format.ts';
 import { signInCommands, signInHelp, signInOptions } from './sign-in-commands.ts';
 
@@ -44,6 +45,7 @@ or DATABASE_SYNC_URL when set, and applies pending migrations first.
                 [--by tenant,key,tool,day] [--format table|json|csv]
   usage prune --older-than <duration, e.g. 90d>
 ${credentialHelp}
+${oauthHelp}
 ${signInHelp}
 
 Scopes are comma separated patterns: math, notes:read, notes:*, *
@@ -68,13 +70,14 @@ const options = {
   resume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...credentialOptions,
+  ...oauthOptions,
   ...signInOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 /** A command's output: one text, or chunks streamed as they are produced (large exports). */
 type Command = (db: Database, args: string[], flags: Flags, config: Config) => Promise<string | AsyncIterable<string>>;
-const groups = ['tenant', 'key', 'issuer', 'token', 'sign-in', 'secrets'];
+const groups = ['tenant', 'key', 'issuer', 'token', 'client', 'grant', 'sign-in', 'secrets'];
 const usageSubcommands = ['summary', 'prune'];
 
 const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent', 'clientId'];
@@ -177,6 +180,7 @@ const commands: Record<string, Command> = {
   },
 
   ...credentialCommands,
+  ...oauthCommands,
   ...signInCommands,
 };
 

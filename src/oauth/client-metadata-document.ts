@@ -31,9 +31,9 @@ const documentSchema = z.object({
   token_endpoint_auth_method: z.literal('none').default('none'),
 });
 
-/** True when `clientId` names a client metadata document: an https URL with a path (draft-ietf-oauth-client-id-metadata-document). */
+/** True when `clientId` is a URL, so names a client metadata document (draft-ietf-oauth-client-id-metadata-document); only https ones are fetched. */
 export function isMetadataDocumentUrl(clientId: string): boolean {
-  return clientId.startsWith('https://');
+  return /^https?:\/\//i.test(clientId);
 }
 
 /**
@@ -108,8 +108,12 @@ async function checkAddress(url: URL, options: MetadataFetchOptions): Promise<vo
     if (!isPublicAddress(host)) throw new Error('its host is a private or loopback address');
     return;
   }
-  if (host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) throw new Error('its host is a private or loopback name');
-  if (!options.resolveHost) return;
+  if (host === 'localhost' || host.endsWith('.localhost')) throw new Error('its host is a private or loopback name');
+  // Without DNS (Workers, whose fetch cannot reach private networks anyway) intranet-style names are refused outright.
+  if (!options.resolveHost) {
+    if (!host.includes('.')) throw new Error('its host is a private or loopback name');
+    return;
+  }
   let addresses: string[];
   try {
     addresses = await options.resolveHost(host);

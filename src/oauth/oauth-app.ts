@@ -44,6 +44,7 @@ export interface OAuthAppOptions {
   registrationsPerMinute: number;
   /** Hosts whose client metadata documents may live on private addresses. */
   cimdAllowedPrivateHosts: readonly string[];
+  cimdTimeoutMs: number;
   /** DNS for the client metadata document's address check; the entry provides it where the runtime has one. */
   resolveHost?: ResolveHost;
   /** More sign-in methods (OpenID Connect). */
@@ -71,7 +72,7 @@ export function createOAuthApp(options: OAuthAppOptions): Hono {
     tools: options.tools,
     clients: new ClientDirectory(
       options.db,
-      { resolveHost: options.resolveHost, allowedPrivateHosts: options.cimdAllowedPrivateHosts.map((h) => h.toLowerCase()), timeoutMs: 5000, maxBytes: 5120 },
+      { resolveHost: options.resolveHost, allowedPrivateHosts: options.cimdAllowedPrivateHosts.map((h) => h.toLowerCase()), timeoutMs: options.cimdTimeoutMs, maxBytes: 5120 },
       now,
     ),
     pending: new PendingRequests(options.db, { secureCookie: options.issuer.startsWith('https:'), now }),

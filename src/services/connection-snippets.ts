@@ -15,6 +15,8 @@ export interface ConnectionSnippets {
   vscode: ConfigSnippet;
   /** Claude's custom connectors (claude.ai and Desktop, Settings > Connectors). */
   claudeConnector: { url: string; note: string };
+  /** OAuth clients that take only a URL (ChatGPT, Claude connectors, VS Code): the user pastes the key on our sign-in page. Holds no secret. */
+  oauth: { url: string; vscode: ConfigSnippet; note: string };
   /** A shell command that lists the key's tools with the MCP Inspector CLI. */
   inspector: string;
 }
@@ -55,9 +57,16 @@ export function connectionSnippets(publicUrl: string, key: string): ConnectionSn
     claudeConnector: {
       url,
       note:
-        'Claude custom connectors authenticate with OAuth only: the connector form has no field for an API key or an ' +
-        'Authorization header, so this key cannot be used there. Use the Claude Desktop configuration (mcp-remote) instead. ' +
-        "Connectors also reach the server from Anthropic's cloud, so the URL must be publicly reachable over HTTPS.",
+        'Claude custom connectors authenticate with OAuth: add this URL as a custom connector (Settings > Connectors), ' +
+        'leave the OAuth client fields empty, and paste this key on the sign-in page that opens. ' +
+        "Connectors reach the server from Anthropic's cloud, so the URL must be publicly reachable over HTTPS.",
+    },
+    oauth: {
+      url,
+      vscode: { file: '.vscode/mcp.json (or the user mcp.json)', config: { servers: { [SERVER_NAME]: { type: 'http', url } } } },
+      note:
+        'For ChatGPT (Settings > Apps & Connectors > Create, authentication OAuth), Claude connectors and VS Code: give only this URL. ' +
+        'The app opens a sign-in page on this server; paste this key there. The app gets its own short-lived tokens, which end when the key is revoked.',
     },
     inspector: `npx @modelcontextprotocol/inspector --cli ${shellWord(url)} --transport http --header ${shellWord(`Authorization: ${authorization}`)} --method tools/list`,
   };
