@@ -4,16 +4,17 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSecretKeySetting, SecretBox } from '../src/crypto/secret-box.ts';
+import { SecretBox } from '../src/crypto/secret-box.ts';
 import { createKey } from '../src/services/keys.ts';
 import { setSignInMethods } from '../src/services/sign-in-methods.ts';
-import { addSignInProvider, type SignInProviderInfo } from '../src/services/sign-in-providers.ts';
+import { addSignInProvider, removeSignInProvider, type SignInProviderInfo } from '../src/services/sign-in-providers.ts';
 import { createTenant, updateTenant } from '../src/services/tenants.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { closedPort } from './helpers/identity-provider.ts';
 import { HttpBrowser, type Page, signInAtIdp } from './helpers/http-browser.ts';
 import { connectClient } from './helpers/mcp.ts';
 import { startIdp, type TestIdp } from './helpers/oidc-provider.ts';
-import { expectNoSecretsIn } from './helpers/secrets.ts';
+import { expectNoSecretsIn, secretsKey } from './helpers/secrets.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 
 const COMPANY_SECRET = 'company-idp-client-secret-5b1f0e9a';
@@ -59,8 +60,8 @@ beforeAll(async () => {
     accounts: { erin: { email: 'erin@acme.io' } },
   });
 
-  const secretsKey = generateSecretKeySetting('k1');
-  box = await SecretBox.fromSettings(secretsKey);
+  const encryptionKey = secretsKey('k1');
+  box = await SecretBox.fromSettings(encryptionKey);
   company = await addSignInProvider(database.db, box, {
     kind: 'company',
     name: 'Example Corp',
@@ -78,7 +79,7 @@ beforeAll(async () => {
     PORT: String(port),
     PUBLIC_URL: publicUrl,
     TOKEN_SIGNING_KEY: await exportPKCS8(signingKey.privateKey),
-    SECRETS_ENCRYPTION_KEY: secretsKey,
+    SECRETS_ENCRYPTION_KEY: encryptionKey,
     KEY_CACHE_TTL_SECONDS: '0',
     OAUTH_REGISTRATIONS_PER_MINUTE: '1000',
   });
@@ -267,7 +268,6 @@ describe('ID tokens the server refuses (a real provider made to answer wrongly)'
       expect(back.body).not.toContain('Allow');
       return back;
     } finally {
-      const { removeSignInProvider } = await import('../src/services/sign-in-providers.ts');
       await removeSignInProvider(database.db, provider.id);
     }
   }
@@ -350,6 +350,20 @@ describe('ID tokens the server refuses (a real provider made to answer wrongly)'
       expect(back.body).toContain('JWT signature verification failed');
     } finally {
       await idp.close();
+    }
+  });
+
+  it('shows the sign-in page again when the provider cannot be reached', async () => {
+    const provider = await addSignInProvider(database.db, box, { kind: 'company', name: 'Offline IdP', issuer: `http://127.0.0.1:${await closedPort()}`, clientId: 'x', tenantClaim: 'org' });
+    try {
+      const browser = new HttpBrowser();
+      const { page } = await startAuthorization(browser);
+      const back = await openProviderLink(browser, page, 'Sign in with Offline IdP');
+      expect(back.status).toBe(400);
+      expect(back.body).toContain('Offline IdP cannot be reached right now');
+      expect(server.output()).toContain(`Cannot start a sign-in with provider ${provider.id}: SignInFailure: Cannot read the OpenID configuration`);
+    } finally {
+      await removeSignInProvider(database.db, provider.id);
     }
   });
 

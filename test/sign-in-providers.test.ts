@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSecretKeySetting } from '../src/crypto/secret-box.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { runMain } from './helpers/cli.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { secretsKey } from './helpers/secrets.ts';
 
 const CLIENT_SECRET = 'upstream-client-secret-9f8e7d6c5b4a';
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'acme', scopes: 'math,notes:*' });
   await createTenant(database.db, { slug: 'globex', scopes: 'math' });
-  env = { DATABASE_URL: database.url, SECRETS_ENCRYPTION_KEY: generateSecretKeySetting('k1') };
+  env = { DATABASE_URL: database.url, SECRETS_ENCRYPTION_KEY: secretsKey('k1') };
   secretFile = join(database.dir, 'client-secret.txt');
   writeFileSync(secretFile, `${CLIENT_SECRET}\n`, { mode: 0o600 });
 });
@@ -92,7 +92,7 @@ describe('sign-in provider commands', () => {
   });
 
   it('reseals secrets with a rotated key, after which the old key is no longer needed', async () => {
-    const rotated = { DATABASE_URL: database.url, SECRETS_ENCRYPTION_KEY: generateSecretKeySetting('k2'), SECRETS_ENCRYPTION_OLD_KEYS: env.SECRETS_ENCRYPTION_KEY! };
+    const rotated = { DATABASE_URL: database.url, SECRETS_ENCRYPTION_KEY: secretsKey('k2'), SECRETS_ENCRYPTION_OLD_KEYS: env.SECRETS_ENCRYPTION_KEY! };
     const reseal = await runMain(['secrets', 'reseal'], rotated);
     expect(reseal.stdout).toContain('Sealed 1 secret again with key k2.');
     expect(JSON.parse((await runMain(['sign-in', 'show', companyId, '--json'], rotated)).stdout).secretKeyId).toBe('k2');

@@ -76,12 +76,6 @@ export function sealedKeyId(sealed: string): string | undefined {
   return parts.length === 4 && parts[0] === FORMAT ? parts[1] : undefined;
 }
 
-/** A new random key setting, `<id>:<base64url of 32 bytes>`, for SECRETS_ENCRYPTION_KEY. */
-export function generateSecretKeySetting(id: string): string {
-  if (!keyIdPattern.test(id)) throw new Error(`Invalid key id "${id}": use 1-32 letters, digits, _ or -`);
-  return `${id}:${toBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
-}
-
 /** Why a key setting (`<id>:<32 bytes in base64url>`) is unusable, or undefined when it is fine. Never repeats the key. */
 export function secretKeySettingProblem(setting: string): string | undefined {
   try {
