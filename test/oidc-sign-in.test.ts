@@ -226,7 +226,7 @@ describe("a tenant's own SSO", () => {
     const { page, clientId, verifier } = await startAuthorization(browser);
     const continuePage = await browser.submit(page, '/oauth/sign-in/organisation', { organisation: 'Erin@ACME.io' });
     expect(continuePage.body).toContain('Continue to Acme SSO');
-    const link = /<a class="button" href="([^"]+)"/.exec(continuePage.body)![1]!.replace(/&amp;/g, '&');
+    const link = /<a href="([^"]+)">Continue to/.exec(continuePage.body)![1]!.replace(/&amp;/g, '&');
     const login = await browser.open(new URL(link, continuePage.url));
     expect(login.url.origin).toBe(ssoIdp.issuer);
     expect(browser.visited.some((u) => u.searchParams.get('login_hint') === 'Erin@ACME.io')).toBe(true);
@@ -240,7 +240,7 @@ describe("a tenant's own SSO", () => {
     const browser = new HttpBrowser();
     const { page } = await startAuthorization(browser);
     const continuePage = await browser.submit(page, '/oauth/sign-in/organisation', { organisation: 'acme' });
-    const link = /<a class="button" href="([^"]+)"/.exec(continuePage.body)![1]!.replace(/&amp;/g, '&');
+    const link = /<a href="([^"]+)">Continue to/.exec(continuePage.body)![1]!.replace(/&amp;/g, '&');
     const consent = await signInAtIdp(browser, await browser.open(new URL(link, continuePage.url)), 'erin');
     expect(consent.body).toContain('Signed in to <strong>Acme Inc. (acme)</strong>');
   });

@@ -99,7 +99,7 @@ function createExtension(options: OidcSignInOptions, kit: SignInKit): SignInExte
       title: 'Sign in',
       body: html`<h1>Sign in with ${record.provider.name}</h1>
 <p>${record.tenant!.name} signs you in with ${record.provider.name}.</p>
-<p><a class="button" href="${href}">Continue to ${record.provider.name}</a></p>`,
+<p><a href="${href}">Continue to ${record.provider.name}</a></p>`,
     });
   });
 
