@@ -10,6 +10,7 @@ declare namespace Deno {
   export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGQUIT';
   export function addSignalListener(signal: Signal, handler: () => void): void;
   export function exit(code?: number): never;
+  export function resolveDns(query: string, recordType: 'A' | 'AAAA'): Promise<string[]>;
   export interface NetAddr {
     transport: 'tcp' | 'udp';
     hostname: string;

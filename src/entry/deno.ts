@@ -7,10 +7,16 @@ import { openWebDatabase } from '../db/web-database.ts';
 // memory for a shorter time than on Node unless USAGE_FLUSH_INTERVAL_MS says otherwise.
 const denoDefaults = { USAGE_FLUSH_INTERVAL_MS: '250' };
 
+/** A and AAAA records, for the OAuth server's check that client metadata documents live on public addresses. */
+async function resolveHost(hostname: string): Promise<string[]> {
+  const [v4, v6] = await Promise.all([Deno.resolveDns(hostname, 'A').catch(() => []), Deno.resolveDns(hostname, 'AAAA').catch(() => [])]);
+  return [...v4, ...v6];
+}
+
 let tenantMcp: TenantMcp;
 try {
   const config = parseConfig({ ...denoDefaults, ...Deno.env.toObject() });
-  tenantMcp = createApp({ db: openWebDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN), config });
+  tenantMcp = createApp({ db: openWebDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN), config, resolveHost });
 } catch (error) {
   console.error(`tenant-mcp: ${error instanceof Error ? error.message : String(error)}`);
   Deno.exit(1);

@@ -6,7 +6,7 @@ import { redirectToClient } from './authorize-endpoint.ts';
 import { createGrant } from './grants.ts';
 import type { OAuthContext } from './oauth-context.ts';
 import { consentPage } from './pages/consent-page.ts';
-import { errorPage, stylesheet } from './pages/page-layout.ts';
+import { errorPage, icon, stylesheet } from './pages/page-layout.ts';
 import { signInPage } from './pages/sign-in-page.ts';
 import type { PendingRequest } from './pending-requests.ts';
 import { offeredScopes } from './scope-offer.ts';
@@ -96,6 +96,8 @@ export function authorizationPages(ctx: OAuthContext, extensionFactory?: SignInE
   const extension: SignInExtension | undefined = extensionFactory?.(kit);
 
   app.get('/style.css', (c) => c.body(stylesheet, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+
+  app.get('/icon.svg', (c) => c.body(icon, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }));
 
   app.get('/requests/:id', async (c) => {
     const pending = await ctx.pending.get(c, c.req.param('id'));

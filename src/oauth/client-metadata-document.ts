@@ -51,7 +51,6 @@ export async function fetchClientMetadata(clientId: string, options: MetadataFet
       headers: { Accept: 'application/json' },
       redirect: 'error',
       signal: AbortSignal.timeout(options.timeoutMs),
-      credentials: 'omit',
     });
   } catch (error) {
     const timedOut = (error as Error).name === 'TimeoutError';

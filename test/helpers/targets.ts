@@ -51,10 +51,10 @@ export function denoBin(): string {
 }
 
 /** src/entry/deno.ts under `deno serve`, with the permissions deno.json's tasks give it. */
-export async function denoTarget(settings: Settings): Promise<Target> {
+export async function denoTarget(settings: Settings, options: { port?: number } = {}): Promise<Target> {
   const service = await spawnService({
     cmd: denoBin(),
-    args: ['serve', '--allow-net', '--allow-env', '--host', '127.0.0.1', '--port', '0', 'src/entry/deno.ts'],
+    args: ['serve', '--allow-net', '--allow-env', '--host', '127.0.0.1', '--port', String(options.port ?? 0), 'src/entry/deno.ts'],
     cwd: root,
     env: { ...settings, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: process.env.DENO_DIR },
     ready: /Listening on (http:\/\/127\.0\.0\.1:\d+)/,
@@ -66,7 +66,7 @@ export async function denoTarget(settings: Settings): Promise<Target> {
  * The Worker in workerd, bundled from wrangler.jsonc by wrangler's own dev server, in this process.
  * Every setting is bound as a plain-text var, except those named in `secrets` (secret_text).
  */
-export async function workerTarget(settings: Settings, options: { secrets?: string[] } = {}): Promise<Target> {
+export async function workerTarget(settings: Settings, options: { secrets?: string[]; port?: number } = {}): Promise<Target> {
   process.env.WRANGLER_SEND_METRICS = 'false';
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false'; // offline: no Request.cf download
   const { unstable_startWorker } = await import('wrangler');
@@ -80,7 +80,7 @@ export async function workerTarget(settings: Settings, options: { secrets?: stri
   const worker = await unstable_startWorker({
     config: join(root, 'wrangler.jsonc'),
     bindings,
-    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, persist, watch: false, logLevel: 'warn' },
+    dev: { server: { hostname: '127.0.0.1', port: options.port ?? 0 }, inspector: false, persist, watch: false, logLevel: 'warn' },
   });
   try {
     await worker.ready;

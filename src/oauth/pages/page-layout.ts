@@ -10,6 +10,12 @@ export interface PageOptions {
   formTargets?: readonly string[];
 }
 
+/** Where the pages' icon is served (so browsers do not ask for /favicon.ico). */
+export const ICON_PATH = '/oauth/icon.svg';
+
+/** The icon: a plain square, drawn here rather than fetched. */
+export const icon = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#3b6ea5"/></svg>';
+
 /** Where the pages' one stylesheet is served, from this server. */
 export const STYLESHEET_PATH = '/oauth/style.css';
 
@@ -26,6 +32,7 @@ export async function renderPage(options: PageOptions): Promise<Response> {
 <meta name="referrer" content="no-referrer">
 <title>${options.title} · tenant-mcp</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
+<link rel="icon" href="${ICON_PATH}" type="image/svg+xml">
 </head>
 <body>
 <main>
