@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { closedPort } from './helpers/identity-provider.ts';
 import { HttpBrowser, type Page, signInAtIdp } from './helpers/http-browser.ts';
 import { connectClient } from './helpers/mcp.ts';
 import { startIdp, type TestIdp } from './helpers/oidc-provider.ts';
+import { freePort } from './helpers/proc.ts';
 import { expectNoSecretsIn, secretsKey } from './helpers/secrets.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 
@@ -93,16 +93,6 @@ afterAll(async () => {
   await new Promise((resolve) => appCallback?.close(resolve));
   database?.dispose();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
-}
 
 /** An OAuth client's start: registers (DCR) and opens /authorize in the browser; resolves on our sign-in page. */
 async function startAuthorization(browser: HttpBrowser): Promise<{ page: Page; clientId: string; verifier: string }> {
