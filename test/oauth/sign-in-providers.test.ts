@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant } from '../src/services/tenants.ts';
-import { runMain } from './helpers/cli.ts';
-import { type TempDatabase, tempDatabase } from './helpers/database.ts';
-import { secretsKey } from './helpers/secrets.ts';
+import { createTenant } from '../../src/services/tenants.ts';
+import { runMain } from '../helpers/cli.ts';
+import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
+import { secretsKey } from '../helpers/secrets.ts';
 
 const CLIENT_SECRET = 'upstream-client-secret-9f8e7d6c5b4a';
 
