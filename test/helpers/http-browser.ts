@@ -13,8 +13,14 @@ export interface Page {
  */
 export class HttpBrowser {
   readonly #cookies = new Map<string, string>();
+  readonly #stopAt: string | undefined;
   /** Every URL visited, in order. */
   readonly visited: URL[] = [];
+
+  /** `stopAt`: a redirect to a URL starting with this is not followed (an app's redirect URI nothing listens on). */
+  constructor(options: { stopAt?: string } = {}) {
+    this.#stopAt = options.stopAt;
+  }
 
   /** Opens `url` and follows redirects until a page answers. */
   async open(url: string | URL, init: { method?: string; form?: Record<string, string> | URLSearchParams } = {}): Promise<Page> {
@@ -30,6 +36,10 @@ export class HttpBrowser {
       const location = res.headers.get('Location');
       if (res.status >= 300 && res.status < 400 && location) {
         next = new URL(location, next);
+        if (this.#stopAt && next.href.startsWith(this.#stopAt)) {
+          await res.body?.cancel();
+          return { url: next, status: res.status, headers: res.headers, body: '' };
+        }
         method = 'GET';
         body = undefined;
         await res.body?.cancel();
