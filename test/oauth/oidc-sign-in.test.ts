@@ -343,6 +343,17 @@ describe('ID tokens the server refuses (a real provider made to answer wrongly)'
     }
   });
 
+  it('brings a user who cancels at the provider back to the sign-in page with the reason', async () => {
+    const browser = new HttpBrowser();
+    const { page } = await startAuthorization(browser);
+    const login = await openProviderLink(browser, page, 'Sign in with Example Corp');
+    const back = await browser.open(new URL(`${login.url.pathname}/abort`, login.url));
+    expect(back.url.pathname).toBe('/oauth/sign-in/oidc/callback');
+    expect(back.status).toBe(400);
+    expect(back.body).toContain('The provider refused the sign-in: access_denied (End-User aborted interaction)');
+    expect(back.body).toContain('Your API key');
+  });
+
   it('shows the sign-in page again when the provider cannot be reached', async () => {
     const provider = await addSignInProvider(database.db, box, { kind: 'company', name: 'Offline IdP', issuer: `http://127.0.0.1:${await closedPort()}`, clientId: 'x', tenantClaim: 'org' });
     try {
