@@ -35,7 +35,7 @@ export interface OidcSignInOptions {
 /** Where the authorization server mounts a sign-in extension's routes. */
 const MOUNT = '/oauth/sign-in';
 /** The redirect URI operators register at their providers, after PUBLIC_URL. */
-export const OIDC_CALLBACK_PATH = `${MOUNT}/oidc/callback`;
+const OIDC_CALLBACK_PATH = `${MOUNT}/oidc/callback`;
 
 const STATE_TTL_MS = 10 * 60_000;
 const providerIdPattern = /^sip_[a-z2-7]{12}$/;
