@@ -31,7 +31,9 @@ export class HttpBrowser {
       this.visited.push(next);
       const headers: Record<string, string> = { Cookie: [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
       if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      const res = await fetch(next, { method, headers, body, redirect: 'manual' });
+      const res = await fetch(next, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(30_000) }).catch((error: Error) => {
+        throw new Error(`${method} ${next} failed: ${error.message}`, { cause: error });
+      });
       this.#remember(res.headers.getSetCookie());
       const location = res.headers.get('Location');
       if (res.status >= 300 && res.status < 400 && location) {
