@@ -3,6 +3,7 @@
 // references: the SDK's stateless example, and raw Hono answering JSON-RPC (the floor).
 import { fileURLToPath } from 'node:url';
 import type { CaseTotals, CheckResult, ExitInfo, TargetConfig, TargetContext } from './harness.ts';
+import { oauthAccessToken } from './oauth-token.ts';
 import { type BenchDatabase, countUsage, provisionBenchDatabase } from './provision.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -18,26 +19,30 @@ export interface TargetOptions {
   baseline?: string;
 }
 
-function tenantMcp(name: string, extraKeys: number, description: string, checkout = root): TargetConfig {
+function tenantMcp(name: string, extraKeys: number, description: string, checkout = root, options: { oauth?: boolean } = {}): TargetConfig {
   let db: BenchDatabase | undefined;
   return {
     name,
     description,
     ...tsNode('src/entry/node.ts'),
     cwd: checkout,
-    env: { NODE_ENV: 'production', HOST: '127.0.0.1' },
-    cases: extraKeys > 0 ? ['call'] : undefined,
+    // A token outliving the run: the bench measures calls, not refreshes.
+    env: { NODE_ENV: 'production', HOST: '127.0.0.1', ...(options.oauth ? { OAUTH_ACCESS_TOKEN_TTL_SECONDS: '3600' } : {}) },
+    cases: extraKeys > 0 || options.oauth ? ['call'] : undefined,
     async beforeStart(ctx) {
       db = await provisionBenchDatabase(ctx.workDir, { extraKeys, log: ctx.log });
       ctx.log(`database ${db.url}: tenant "bench" (scopes math), key ${db.keyId} (scopes math)`);
-      return { env: { DATABASE_URL: db.url }, headers: { authorization: `Bearer ${db.key}` } };
+      const headers: Record<string, string> = options.oauth ? {} : { authorization: `Bearer ${db.key}` };
+      return { env: { DATABASE_URL: db.url }, headers };
     },
+    // OAuth: the access token comes from the server's own authorization flow, signed in with the key.
+    setup: options.oauth ? async (ctx) => ({ headers: { authorization: `Bearer ${await oauthAccessToken(ctx.baseUrl, db!.key)}` } }) : undefined,
     async check(ctx) {
       // The recorder drops events only when its buffer overflows while the database is unreachable.
       const health = (await (await fetch(`${ctx.baseUrl}/healthz`)).json()) as { usage: { buffered: number; dropped: number } };
       return [{ name: 'no usage event dropped', ok: health.usage.dropped === 0, detail: `/healthz before stopping: ${JSON.stringify(health.usage)}` }];
     },
-    afterStop: (ctx, totals, exit) => usageCheck(ctx, db!, totals, exit),
+    afterStop: (ctx, totals, exit) => usageCheck(ctx, db!, totals, exit, options.oauth),
   };
 }
 
@@ -47,12 +52,13 @@ function tenantMcp(name: string, extraKeys: number, description: string, checkou
  * only if none is left. Each verified `add` answer proves one executed call, so the key's rows must
  * equal the client's verified tools/call answers, one for one, all with outcome ok.
  */
-async function usageCheck(ctx: TargetContext, db: BenchDatabase, totals: Partial<Record<string, CaseTotals>>, exit: ExitInfo): Promise<CheckResult[]> {
+async function usageCheck(ctx: TargetContext, db: BenchDatabase, totals: Partial<Record<string, CaseTotals>>, exit: ExitInfo, oauth = false): Promise<CheckResult[]> {
   const all = Object.values(totals).filter((t): t is CaseTotals => t !== undefined);
   const okCalls = all.reduce((n, t) => n + (t.ok['tools/call'] ?? 0), 0);
   const unanswered = all.reduce((n, t) => n + t.errors + Object.values(t.bad).reduce((a, b) => a + b, 0), 0);
   const exact = unanswered === 0 && !all.some((t) => t.cut);
-  const rows = await countUsage(db.url, db.keyId);
+  // OAuth calls carry no key id: their subject names the key the user signed in with.
+  const rows = await countUsage(db.url, db.keyId, oauth ? 'subject' : 'keyId');
   const checks: CheckResult[] = [
     {
       name: 'graceful stop wrote every buffered event',
@@ -75,6 +81,7 @@ async function usageCheck(ctx: TargetContext, db: BenchDatabase, totals: Partial
 export function targets(options: TargetOptions): TargetConfig[] {
   return [
     tenantMcp('tenant-mcp', 0, 'this project as deployed: src/entry/node.ts on a libSQL file; API key auth, scope filtering, usage logging, default settings'),
+    tenantMcp('tenant-mcp-oauth', 0, 'the same, called with an OAuth access token obtained through its own authorization flow (signed in with the key)', root, { oauth: true }),
     tenantMcp(
       'tenant-mcp-100k',
       options.manyKeys,

@@ -72,16 +72,17 @@ export async function provisionBenchDatabase(
   }
 }
 
-/** Usage rows after a run: all of them, those of one key, and how many of that key's are not `ok`. */
-export async function countUsage(url: string, keyId: string): Promise<{ total: number; forKey: number; notOk: number }> {
+/** Usage rows after a run: all of them, those of one key (by key id, or by the subject `key:<id>` of OAuth calls), and how many of that key's are not `ok`. */
+export async function countUsage(url: string, keyId: string, by: 'keyId' | 'subject' = 'keyId'): Promise<{ total: number; forKey: number; notOk: number }> {
   const database = await openDatabase(url);
+  const forKey = by === 'keyId' ? eq(usageEvents.keyId, keyId) : eq(usageEvents.subject, `key:${keyId}`);
   try {
     const [all] = await database.db.select({ n: count() }).from(usageEvents);
-    const [mine] = await database.db.select({ n: count() }).from(usageEvents).where(eq(usageEvents.keyId, keyId));
+    const [mine] = await database.db.select({ n: count() }).from(usageEvents).where(forKey);
     const [bad] = await database.db
       .select({ n: count() })
       .from(usageEvents)
-      .where(and(eq(usageEvents.keyId, keyId), ne(usageEvents.outcome, 'ok')));
+      .where(and(forKey, ne(usageEvents.outcome, 'ok')));
     return { total: all!.n, forKey: mine!.n, notOk: bad!.n };
   } finally {
     database.close();

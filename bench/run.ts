@@ -80,6 +80,14 @@ function goals(r: BenchReport): string {
   if (checks.length) {
     lines.push(`- zero lost usage events: ${checks.every((c) => c.ok) ? 'met' : 'NOT met'} (${checks.map((c) => `${c.target}: ${c.name} ${c.ok ? 'PASS' : 'FAIL'}`).join('; ')})`);
   }
+  const oauth = caseOf('tenant-mcp-oauth', 'call');
+  if (ours && oauth) {
+    const ratio = oauth.serverCpuUsPerReq / ours.serverCpuUsPerReq;
+    lines.push(
+      `- a tools/call with an OAuth access token costs no more server CPU than with an API key: ${f(oauth.serverCpuUsPerReq, 1)} vs ${f(ours.serverCpuUsPerReq, 1)} µs per call, ` +
+        `ratio ${f(ratio, 3)} — ${verdict(ratio <= 1.1)} (≤ 1.10, the run-to-run noise here)`,
+    );
+  }
   const many = caseOf('tenant-mcp-100k', 'call');
   if (ours && many) {
     const cpu = many.serverCpuUsPerReq / ours.serverCpuUsPerReq - 1;

@@ -64,6 +64,8 @@ export class JwtVerifier {
   readonly #now: () => number;
   readonly #issuers: TtlCache<string, IssuerRecord[]>;
   readonly #tenants: TtlCache<string, TenantRecord | null>;
+  /** Accepted tokens of this server (OAuth access tokens, minted tokens), by their exact text, until `ttlMs` or their `exp`. */
+  readonly #accepted: TtlCache<string, AuthResult>;
   readonly #remote: RemoteJwks;
   readonly #ownKeys: Promise<{ alg: string; keys: JWTVerifyGetKey } | undefined>;
 
@@ -74,6 +76,7 @@ export class JwtVerifier {
     const cache = { ttlMs: options.ttlMs, maxEntries: options.maxEntries, now: this.#now };
     this.#issuers = new TtlCache(cache);
     this.#tenants = new TtlCache(cache);
+    this.#accepted = new TtlCache(cache);
     this.#remote = new RemoteJwks({ timeoutMs: options.jwksTimeoutMs, cooldownMs: options.jwksCooldownMs });
     this.#ownKeys = options.signingKey.then(
       (key) => key && { alg: key.alg, keys: createLocalJWKSet({ keys: [key.publicJwk] }) },
@@ -83,6 +86,10 @@ export class JwtVerifier {
 
   /** Verifies a presented JWT. Never throws for a bad token; database failures do throw. */
   async verify(token: string): Promise<AuthResult> {
+    // The same bytes were verified moments ago: skip decoding and the signature check, as the key
+    // cache skips the database. Suspension is seen within ttlMs, as for keys; expiry exactly.
+    const seen = this.#accepted.get(token);
+    if (seen) return seen;
     let payload: JWTPayload;
     try {
       decodeProtectedHeader(token);
@@ -104,7 +111,9 @@ export class JwtVerifier {
     if (typeof claims.tenant !== 'string' || claims.tenant === '') return refuse('invalid_token', 'the token has no "tenant" claim (minted by this server)');
     const tenant = await this.#tenant(claims.tenant);
     if (!tenant) return refuse('unknown', `the token names tenant ${quote(claims.tenant)}, which does not exist (minted by this server)`);
-    return accept(tenant, claims, 'scope', `tenant ${tenant.tenantSlug}`);
+    const result = accept(tenant, claims, 'scope', `tenant ${tenant.tenantSlug}`);
+    if (result.ok) this.#accepted.set(token, result, claims.exp! * 1000 - this.#now());
+    return result;
   }
 
   async #verifyFromIssuer(token: string, issuer: string, unverified: JWTPayload): Promise<AuthResult> {

@@ -25,10 +25,12 @@ export class TtlCache<K, V> {
     return entry.value;
   }
 
-  set(key: K, value: V): void {
-    if (this.#ttlMs <= 0) return;
+  /** Stores `value` for the cache's TTL, or for `ttlMs` when that is shorter. */
+  set(key: K, value: V, ttlMs = this.#ttlMs): void {
+    const ttl = Math.min(ttlMs, this.#ttlMs);
+    if (ttl <= 0) return;
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expires: this.#now() + this.#ttlMs });
+    this.#entries.set(key, { value, expires: this.#now() + ttl });
     if (this.#entries.size > this.#maxEntries) {
       this.#entries.delete(this.#entries.keys().next().value as K);
     }

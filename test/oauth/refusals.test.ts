@@ -228,3 +228,44 @@ describe('keys and tenants', () => {
     expect(refused.page).toContain('This account is suspended');
   });
 });
+
+describe('the rest of the flow', () => {
+  it('sends a denial back as access_denied with state and iss', async () => {
+    const { challenge } = await pkcePair();
+    const back = await completeAuthorization(authorizationUrl({ code_challenge: challenge }), { apiKey: keys.alice, decision: 'deny' });
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'access_denied', state: 'xyz', iss: server.url });
+    expect(back.searchParams.get('code')).toBeNull();
+  });
+
+  it("refuses a pending request opened in another browser (without the starting browser's cookie)", async () => {
+    const { challenge } = await pkcePair();
+    const start = await new Browser().fetch(authorizationUrl({ code_challenge: challenge }));
+    const page = await new Browser().fetch(new URL(start.headers.get('Location')!, server.url));
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain('opened in another browser');
+  });
+
+  it('revokes a grant through its refresh token (RFC 7009)', async () => {
+    const tokens = await exchange(...Object.values(await codeFor(keys.alice)) as [string, string]);
+    const revoked = await tokenRequest(server.url, { token: tokens.body.refresh_token, token_type_hint: 'refresh_token', client_id: clientId }, '/revoke');
+    expect(revoked.status).toBe(200);
+    expect(await refresh(tokens.body.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('authenticates a confidential client with HTTP Basic and refuses a wrong secret', async () => {
+    const confidential = await registerClient(database.db, { name: 'Confidential', redirectUris: [REDIRECT], confidential: true });
+    const { verifier, challenge } = await pkcePair();
+    const back = await completeAuthorization(authorizationUrl({ code_challenge: challenge, client_id: confidential.clientId }), { apiKey: keys.alice });
+    const basic = (secret: string) => `Basic ${Buffer.from(`${confidential.clientId}:${secret}`).toString('base64')}`;
+    const post = (secret: string) =>
+      fetch(new URL('/token', server.url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(secret) },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: REDIRECT }).toString(),
+      });
+    const wrong = await post('tmcs_wrong');
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()).error).toBe('invalid_client');
+    expect((await post(confidential.clientSecret!)).status).toBe(200);
+  });
+});

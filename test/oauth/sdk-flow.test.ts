@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metadataPaths } from '../../src/oauth/oauth-app.ts';
 import { createKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { listUsage } from '../../src/services/usage.ts';
@@ -46,5 +47,29 @@ describe('the MCP SDK client with OAuth (Node)', () => {
     // Each call's usage row names the OAuth client.
     const rows = await eventually(() => listUsage(database.db, { tenant: 'alice-co' }), (p) => p.items.some((r) => r.tool === 'add'), 'the usage row');
     expect(rows.items.find((r) => r.tool === 'add')).toMatchObject({ clientId, outcome: 'ok' });
+  });
+});
+
+describe('discovery', () => {
+  it.each(metadataPaths)('serves the authorization server metadata at %s', async (path) => {
+    const res = await fetch(new URL(path, server.url));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      issuer: server.url,
+      authorization_endpoint: `${server.url}/authorize`,
+      token_endpoint: `${server.url}/token`,
+      registration_endpoint: `${server.url}/register`,
+      revocation_endpoint: `${server.url}/revoke`,
+      code_challenge_methods_supported: ['S256'],
+      client_id_metadata_document_supported: true,
+      authorization_response_iss_parameter_supported: true,
+    });
+  });
+
+  it('names this server in the resource metadata, which the 401 challenge points to', async () => {
+    const res = await postMcp(server.url, rpc('tools/list'));
+    const metadataUrl = /resource_metadata="([^"]+)"/.exec(res.headers.get('WWW-Authenticate') ?? '')?.[1];
+    expect(metadataUrl).toBe(`${server.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(await (await fetch(metadataUrl!)).json()).toMatchObject({ resource: `${server.url}/mcp`, authorization_servers: [server.url] });
   });
 });
