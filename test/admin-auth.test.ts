@@ -27,7 +27,8 @@ beforeAll(async () => {
   jwks = await startJwksServer([idpKey.publicJwk]);
   // `on` accepts both kinds of admin credential and has no TOKEN_SIGNING_KEY.
   const adminJwt = { ADMIN_JWT_ISSUER: ADMIN_ISSUER, ADMIN_JWT_JWKS_URI: jwks.url, ADMIN_JWT_AUDIENCE: ADMIN_AUDIENCE };
-  [on, off] = await Promise.all([startServer({ DATABASE_URL: database.url, ADMIN_TOKEN, ...adminJwt }), startServer({ DATABASE_URL: database.url })]);
+  // OAuth off: otherwise the Node entry would generate a signing key.
+  [on, off] = await Promise.all([startServer({ DATABASE_URL: database.url, ADMIN_TOKEN, OAUTH_ENABLED: 'false', ...adminJwt }), startServer({ DATABASE_URL: database.url })]);
 });
 
 afterAll(async () => {

@@ -49,6 +49,7 @@ describe('the usage recorder', () => {
       responseBytes: 200,
       protocolVersion: null,
       userAgent: 'ua/1 "quoted", émoji ✓',
+      clientId: null,
     });
     expect(rows[2343]).toMatchObject({ at: new Date(at.getTime() + 2343), tenantId: tenant.id, keyId: 'abcdefghijkl', subject: null, tool: 'add', outcome: 'ok', durationMs: 2343, protocolVersion: '2025-11-25', userAgent: null });
   });

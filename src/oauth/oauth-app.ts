@@ -8,6 +8,7 @@
  * they hand back a {@link SignedInUser} with `kit.completeSignIn(c, pendingId, user)`.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { AuthResult } from '../auth/caller.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
@@ -62,6 +63,8 @@ export const metadataPaths = [
   '/mcp/.well-known/oauth-authorization-server',
 ] as const;
 
+const MAX_BODY_BYTES = 64 * 1024;
+
 /** Builds the authorization server as a sub-app to mount at the root. */
 export function createOAuthApp(options: OAuthAppOptions): Hono {
   const now = options.now ?? Date.now;
@@ -92,6 +95,9 @@ export function createOAuthApp(options: OAuthAppOptions): Hono {
     app.get(path, (c) => c.json(metadata, 200, { 'Cache-Control': 'public, max-age=300' }));
   }
   for (const path of ['/token', '/register', '/revoke']) app.use(path, open);
+  // Forms and registrations are small; nothing here reads a large body. (Paths, not '*': this app is mounted at the root.)
+  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'invalid_request', error_description: `The body is larger than ${MAX_BODY_BYTES} bytes.` }, 413) });
+  for (const path of ['/token', '/register', '/revoke', '/oauth/*']) app.use(path, limit);
   app.get('/authorize', authorizeEndpoint(ctx));
   app.post('/token', tokenEndpoint(ctx));
   app.post('/register', registrationEndpoint(ctx, new RegistrationLimiter({ perMinute: options.registrationsPerMinute, now })));

@@ -69,6 +69,15 @@ describe('client metadata documents (CIMD)', () => {
     expect(flow.sum).toEqual([{ type: 'text', text: '5' }]);
   });
 
+  it('caches a fetched document: the client keeps working while its host is down', async () => {
+    serveJson('/cached.json', document('/cached.json'));
+    expect((await authorize(`${documents.url}/cached.json`)).status).toBe(303);
+    routes['/cached.json'] = (_req, res) => res.writeHead(503).end();
+    const again = await authorize(`${documents.url}/cached.json`);
+    expect(again.status).toBe(303);
+    expect(again.location).toMatch(/^\/oauth\/requests\//);
+  });
+
   it.each([
     ['an http URL', () => `http://localhost:${documents.port}/good.json`, /not an https URL/],
     ['a loopback address', () => `https://127.0.0.1:${documents.port}/good.json`, /private or loopback address/],

@@ -269,3 +269,21 @@ describe('the rest of the flow', () => {
     expect((await post(confidential.clientSecret!)).status).toBe(200);
   });
 });
+
+describe('request bodies', () => {
+  it('refuses a token request body over 64 KB with 413', async () => {
+    const res = await fetch(new URL('/token', server.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=refresh_token&refresh_token=${'a'.repeat(70_000)}`,
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it('ends the grant when its key expires: refresh fails', async () => {
+    const created = await createKey(database.db, { tenant: 'alice-co', scopes: 'math', expiresInMs: 2_000 });
+    const tokens = await exchange(...Object.values(await codeFor(created.key)) as [string, string]);
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect(await refresh(tokens.body.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('expired') } });
+  });
+});
