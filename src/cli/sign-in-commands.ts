@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config.ts';
+import { type Config, publicUrl } from '../config.ts';
 import { SecretBox } from '../crypto/secret-box.ts';
 import type { Database } from '../db/database.ts';
 import type { SignInProviderKind } from '../db/schema.ts';
@@ -79,7 +79,10 @@ export const signInCommands: Record<string, SignInCommand> = {
     });
     if (flags.json) return JSON.stringify(added);
     const who = added.kind === 'company' ? `every tenant, named by claim ${added.tenantClaim}` : `tenant ${added.tenant}`;
-    return `Added sign-in provider ${added.id} (${added.name}, ${added.issuer}) for ${who}; client secret ${added.secretKeyId ? `stored encrypted with key ${added.secretKeyId}` : 'none (public client)'}.`;
+    const line = `Added sign-in provider ${added.id} (${added.name}, ${added.issuer}) for ${who}; client secret ${added.secretKeyId ? `stored encrypted with key ${added.secretKeyId}` : 'none (public client)'}.`;
+    const redirect = `Register ${publicUrl(config)}/oauth/sign-in/oidc/callback as its redirect URI at the provider.`;
+    const off = config.SECRETS_ENCRYPTION_KEY ? '' : '\nSign-in with it stays off until the server runs with SECRETS_ENCRYPTION_KEY.';
+    return `${line}\n${redirect}${off}`;
   },
 
   'sign-in list': async (db, _args, flags) => {

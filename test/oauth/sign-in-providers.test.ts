@@ -70,6 +70,9 @@ describe('sign-in provider commands', () => {
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain(`Email domain acme.com is already sent to provider ${ssoId}`);
     const listed = JSON.parse((await runMain(['sign-in', 'list', '--tenant', 'acme', '--json'], env)).stdout);
+    const text = await runMain(['sign-in', 'add', '--kind', 'tenant', '--tenant', 'globex', '--name', 'Globex SSO', '--issuer', 'https://globex.okta.com', '--client-id', 'g'], { ...env, SECRETS_ENCRYPTION_KEY: '', PUBLIC_URL: 'https://mcp.example.com' });
+    expect(text.stdout).toContain('Register https://mcp.example.com/oauth/sign-in/oidc/callback as its redirect URI at the provider.');
+    expect(text.stdout).toContain('Sign-in with it stays off until the server runs with SECRETS_ENCRYPTION_KEY.');
     expect(listed.map((p: { id: string }) => p.id)).toEqual([ssoId]);
   });
 
