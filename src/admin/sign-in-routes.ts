@@ -103,9 +103,12 @@ const removeRoute = createRoute({
   tags: ['Sign-in'],
   operationId: 'removeSignInProvider',
   summary: 'Remove a sign-in provider',
-  description: 'New sign-ins with it stop at once; grants already given are kept (revoke them separately). Answers the removed provider.',
+  description: 'New sign-ins with it stop at once, and the grants of users who signed in with it end. Answers the removed provider and how many grants ended.',
   request: { params: IdParamSchema },
-  responses: { 200: jsonResponse(SignInProviderSchema, 'The provider was removed'), ...problems(400, 404) },
+  responses: {
+    200: jsonResponse(SignInProviderSchema.extend({ endedGrants: z.number().int().openapi({ description: 'Grants revoked because they came through this provider' }) }).openapi('RemovedSignInProvider'), 'The provider was removed'),
+    ...problems(400, 404),
+  },
 });
 
 const getMethodsRoute = createRoute({

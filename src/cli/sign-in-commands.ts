@@ -101,7 +101,7 @@ export const signInCommands: Record<string, SignInCommand> = {
 
   'sign-in remove': async (db, [id]) => {
     const removed = await removeSignInProvider(db, need(id, '<id>'));
-    return `Removed sign-in provider ${removed.id} (${removed.name}).`;
+    return `Removed sign-in provider ${removed.id} (${removed.name}); ended ${removed.endedGrants} grant${removed.endedGrants === 1 ? '' : 's'} given through it.`;
   },
 
   'sign-in methods': async (db, [slug], flags) => {

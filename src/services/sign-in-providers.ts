@@ -3,7 +3,7 @@ import { jwksUriProblem } from '../auth/remote-jwks.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { sealedKeyId } from '../crypto/secret-box.ts';
 import type { Database } from '../db/database.ts';
-import { type SignInProvider, type SignInProviderKind, signInProviderKinds, signInProviders, type Tenant, tenants } from '../db/schema.ts';
+import { oauthGrants, type SignInProvider, type SignInProviderKind, signInProviderKinds, signInProviders, type Tenant, tenants } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { getTenant, scopeList } from './tenants.ts';
 
@@ -141,11 +141,19 @@ export async function getSignInProvider(db: Database, id: string): Promise<SignI
   return providerInfo(found.provider, found.tenant?.slug ?? null);
 }
 
-/** Removes a provider by id. Users already signed in keep their grants; new sign-ins with it stop at once. */
-export async function removeSignInProvider(db: Database, id: string): Promise<SignInProviderInfo> {
+/**
+ * Removes a provider by id. New sign-ins with it stop at once, and the grants of users who signed
+ * in with it end: refreshing fails, and their access tokens die within their short life.
+ */
+export async function removeSignInProvider(db: Database, id: string): Promise<SignInProviderInfo & { endedGrants: number }> {
   const removed = await getSignInProvider(db, id);
   await db.delete(signInProviders).where(eq(signInProviders.id, id));
-  return removed;
+  const ended = await db
+    .update(oauthGrants)
+    .set({ revokedAt: new Date(), revokedReason: 'its sign-in provider was removed' })
+    .where(and(eq(oauthGrants.providerId, id), isNull(oauthGrants.revokedAt)))
+    .returning({ id: oauthGrants.id });
+  return { ...removed, endedGrants: ended.length };
 }
 
 /** Seals again, with the current key, every client secret sealed with an older one; returns how many. */

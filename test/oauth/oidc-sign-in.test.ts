@@ -246,6 +246,29 @@ describe("a tenant's own SSO", () => {
   });
 });
 
+describe('removing a provider', () => {
+  it('ends the grants given through it: their refresh token is refused', async () => {
+    const provider = await addSignInProvider(database.db, box, { kind: 'tenant', tenant: 'globex', name: 'Globex SSO', issuer: ssoIdp.issuer, clientId: 'acme-sso' });
+    const browser = new HttpBrowser();
+    const { page, clientId, verifier } = await startAuthorization(browser);
+    const found = await browser.submit(page, '/oauth/sign-in/organisation', { organisation: 'globex' });
+    const link = /<a href="([^"]+)">Continue to/.exec(found.body)![1]!.replace(/&amp;/g, '&');
+    const consent = await signInAtIdp(browser, await browser.open(new URL(link, found.url)), 'erin');
+    expect(consent.body).toContain('Signed in to <strong>globex</strong>');
+    const tokens = await consentAndExchange(browser, { ...consent, body: consent.body.replace(/<label for="scope-[12]">[\s\S]*?<\/label>/g, '') }, clientId, verifier);
+
+    const removed = await removeSignInProvider(database.db, provider.id);
+    expect(removed.endedGrants).toBe(1);
+    const refresh = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: clientId }),
+    });
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
+  });
+});
+
 describe('ID tokens the server refuses (a real provider made to answer wrongly)', () => {
   async function signInExpectingRefusal(idp: TestIdp, clientId: string): Promise<Page> {
     const provider = await addSignInProvider(database.db, box, { kind: 'company', name: `Tampered ${clientId}`, issuer: idp.issuer, clientId, clientSecret: 'right-secret', tenantClaim: 'org' });

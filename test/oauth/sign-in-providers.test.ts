@@ -103,7 +103,7 @@ describe('sign-in provider commands', () => {
   });
 
   it('removes providers', async () => {
-    expect((await runMain(['sign-in', 'remove', ssoId], env)).stdout).toContain(`Removed sign-in provider ${ssoId} (Acme SSO).`);
+    expect((await runMain(['sign-in', 'remove', ssoId], env)).stdout).toContain(`Removed sign-in provider ${ssoId} (Acme SSO); ended 0 grants given through it.`);
     const again = await runMain(['sign-in', 'remove', ssoId], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`No sign-in provider "${ssoId}"`);
