@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type Config, parseConfig, publicUrl } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
+import { withGeneratedSigningKey } from '../node/generated-signing-key.ts';
 import { withSigningKeyFile } from '../node/signing-key-file.ts';
 import { connectionSnippets } from '../services/connection-snippets.ts';
 import { parseDuration, parseSince } from '../services/duration.ts';
@@ -260,7 +261,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   let database;
   try {
-    const config = parseConfig(withSigningKeyFile(env));
+    // `token mint` signs with the key `npm start` generated, when no key is configured.
+    const config = parseConfig(await withGeneratedSigningKey(withSigningKeyFile(env), console.error, { generate: false }));
     // With an embedded replica configured, administer the server it replicates, never the replica's file.
     database = await openDatabase(config.DATABASE_SYNC_URL ?? config.DATABASE_URL, config.DATABASE_AUTH_TOKEN);
     await migrateDatabase(database.db);

@@ -2,10 +2,10 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { parseConfig } from '../config.ts';
 import { migrateDatabase, openDatabase } from '../node/database.ts';
+import { withGeneratedSigningKey } from '../node/generated-signing-key.ts';
 import { hashSecretSync } from '../node/hash-secret.ts';
 import { nodeRequestReader } from '../node/request-reader.ts';
 import { resolveHost } from '../node/resolve-host.ts';
-import { withGeneratedSigningKey } from '../node/generated-signing-key.ts';
 import { withSigningKeyFile } from '../node/signing-key-file.ts';
 
 const config = parseConfig(await withGeneratedSigningKey(withSigningKeyFile(process.env), console.info));

@@ -64,7 +64,7 @@ export async function registerClient(db: Database, input: ClientRegistration): P
 }
 
 /** Throws `invalid` when a redirect URI cannot be registered. */
-export function checkRedirectUris(uris: readonly string[]): void {
+function checkRedirectUris(uris: readonly string[]): void {
   if (uris.length === 0) throw new AppError('invalid', 'A client needs at least one redirect URI');
   for (const uri of uris) {
     const problem = redirectUriProblem(uri);
@@ -85,7 +85,7 @@ export async function removeClient(db: Database, clientId: string): Promise<void
 }
 
 /** A client row as shown to operators. */
-export function clientInfo(row: OAuthClient): ClientInfo {
+function clientInfo(row: OAuthClient): ClientInfo {
   return {
     clientId: row.id,
     kind: row.kind,

@@ -8,7 +8,7 @@ import { randomToken } from './random-token.ts';
 import type { SignedInUser } from './sign-in/signed-in-user.ts';
 
 /** Codes live at most this long (the bound is 60 s). */
-export const CODE_TTL_MS = 60_000;
+const CODE_TTL_MS = 60_000;
 
 /** A grant as the CLI and admin API show it. */
 export interface GrantInfo {

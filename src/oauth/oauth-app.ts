@@ -107,7 +107,7 @@ export function createOAuthApp(options: OAuthAppOptions): Hono {
 }
 
 /** The RFC 8414 authorization server metadata. */
-export function authorizationServerMetadata(options: Pick<OAuthAppOptions, 'issuer' | 'tools'>): Record<string, unknown> {
+function authorizationServerMetadata(options: Pick<OAuthAppOptions, 'issuer' | 'tools'>): Record<string, unknown> {
   const base = options.issuer;
   return {
     issuer: base,

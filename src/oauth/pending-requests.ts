@@ -10,7 +10,7 @@ import type { SignedInUser } from './sign-in/signed-in-user.ts';
 /** The browser cookie that binds pending authorization requests to the browser that started them. */
 const BROWSER_COOKIE = 'tmcp_oauth_browser';
 /** A user has this long to sign in (also through an external identity provider) and consent. */
-export const PENDING_TTL_MS = 15 * 60_000;
+const PENDING_TTL_MS = 15 * 60_000;
 
 /** What an authorization request asks for, once its client and redirect URI have been checked. */
 export interface AuthorizationAsk {

@@ -1,7 +1,7 @@
 const loopbackHosts = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /** True for http://127.0.0.1, http://[::1] and http://localhost URLs: native apps' loopback redirects (RFC 8252 section 7.3). */
-export function isLoopbackRedirect(url: URL): boolean {
+function isLoopbackRedirect(url: URL): boolean {
   return url.protocol === 'http:' && loopbackHosts.has(url.hostname);
 }
 

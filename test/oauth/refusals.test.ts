@@ -168,6 +168,21 @@ describe('dynamic client registration', () => {
 });
 
 describe('the consent page', () => {
+  it('is served with a strict CSP, no framing, no referrer, no caching and no script', async () => {
+    const browser = new Browser();
+    const { challenge } = await pkcePair();
+    const start = await browser.fetch(authorizationUrl({ code_challenge: challenge }));
+    expect(start.headers.get('Set-Cookie')).toMatch(/HttpOnly/i);
+    expect(start.headers.get('Set-Cookie')).toMatch(/SameSite=Lax/i);
+    const res = await browser.fetch(new URL(start.headers.get('Location')!, server.url));
+    const csp = res.headers.get('Content-Security-Policy')!;
+    for (const directive of ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]) expect(csp).toContain(directive);
+    expect(res.headers.get('X-Frame-Options')).toBe('DENY');
+    expect(res.headers.get('Referrer-Policy')).toBe('no-referrer');
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(await res.text()).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/i);
+  });
+
   it('refuses a consent POST without its CSRF token with 403', async () => {
     const browser = new Browser();
     const { challenge } = await pkcePair();

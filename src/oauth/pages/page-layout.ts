@@ -11,13 +11,13 @@ export interface PageOptions {
 }
 
 /** Where the pages' icon is served (so browsers do not ask for /favicon.ico). */
-export const ICON_PATH = '/oauth/icon.svg';
+const ICON_PATH = '/oauth/icon.svg';
 
 /** The icon: a plain square, drawn here rather than fetched. */
 export const icon = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#3b6ea5"/></svg>';
 
 /** Where the pages' one stylesheet is served, from this server. */
-export const STYLESHEET_PATH = '/oauth/style.css';
+const STYLESHEET_PATH = '/oauth/style.css';
 
 /**
  * Renders a page with the security headers every authorization page carries: a CSP that allows
