@@ -9,6 +9,7 @@ import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
 import { loadSigningKey } from './auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from './config.ts';
 import { createConsoleApp } from './console/console-app.tsx';
+import { SecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { describeError as describe } from './errors.ts';
@@ -18,12 +19,13 @@ import { serviceUnavailable } from './http/service-unavailable.ts';
 import { wellKnown } from './http/well-known.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 import { insufficientScope } from './mcp/insufficient-scope.ts';
-import { createPortalApp } from './portal/portal-app.tsx';
 import type { McpExtension } from './mcp/mcp-extension.ts';
 import { type Defer, mcpHandler } from './mcp/mcp-handler.ts';
 import { RequestStateSealer } from './mcp/request-state.ts';
 import { createOAuthApp } from './oauth/oauth-app.ts';
+import { oidcSignIn } from './oauth/oidc/oidc-sign-in.ts';
 import type { ResolveHost } from './oauth/public-address.ts';
+import { createPortalApp } from './portal/portal-app.tsx';
 import { type AnyTool, allTools } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
@@ -95,6 +97,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   const tools = deps.tools ?? allTools;
   const signingKey = config.TOKEN_SIGNING_KEY ? loadSigningKey(config.TOKEN_SIGNING_KEY) : Promise.resolve(undefined);
   signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
+  const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : undefined;
   const jwts = new JwtVerifier(db, {
     ownIssuer: publicUrl(config),
     resource: resourceUrl(config),
@@ -187,6 +190,7 @@ export function createApp(deps: AppDeps): TenantMcp {
         cimdAllowedPrivateHosts: config.OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS,
         cimdTimeoutMs: config.OAUTH_CIMD_TIMEOUT_MS,
         resolveHost: deps.resolveHost,
+        signIn: secretBox && oidcSignIn({ db, secretBox, publicUrl: publicUrl(config), log, timeoutMs: config.OIDC_TIMEOUT_MS }),
       }),
     );
   }
@@ -195,6 +199,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
   app.route('/console', createConsoleApp({ db, config, log, verifyAdmin: adminVerifier(config), signer: sessionSigner }));
   app.route('/portal', createPortalApp({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token) }));
+  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

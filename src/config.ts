@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jwksUriProblem } from './auth/remote-jwks.ts';
+import { secretKeySettingProblem } from './crypto/secret-box.ts';
 
 const list = z
   .string()
@@ -70,6 +71,25 @@ export const configSchema = z.object({
   TOOL_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000).default(30_000),
   /** Keys the HMAC on MCP 2026-07-28 `requestState` (tools asking the client mid-call); default: derived from TOKEN_SIGNING_KEY, else random per process. Give every instance the same one. */
   REQUEST_STATE_SECRET: z.string().min(32, 'use at least 32 characters, e.g. the output of `openssl rand -hex 32`').optional(),
+  /** Encrypts secrets stored in the database (sign-in providers' client secrets) and seals sign-in state: `<key id>:<32 random bytes, base64url>`. */
+  SECRETS_ENCRYPTION_KEY: z
+    .string()
+    .check((ctx) => {
+      const problem = secretKeySettingProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: '(redacted)' });
+    })
+    .optional(),
+  /** Earlier SECRETS_ENCRYPTION_KEY values (comma list), still used to open what they sealed until `tenant-mcp secrets reseal`. */
+  SECRETS_ENCRYPTION_OLD_KEYS: list
+    .check((ctx) => {
+      for (const key of ctx.value) {
+        const problem = secretKeySettingProblem(key);
+        if (problem) ctx.issues.push({ code: 'custom', message: problem, input: '(redacted)' });
+      }
+    })
+    .default([]),
+  /** How long one request to an OpenID Connect sign-in provider (discovery, token, JWKS) may take. */
+  OIDC_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(10_000),
   /** Test-only: serves the fixture tools, resources and prompts of src/test-fixtures. Needs NODE_ENV=test. */
   TEST_FIXTURES: z.stringbool().default(false),
   NODE_ENV: z.string().optional(),
@@ -99,6 +119,13 @@ export const configSchema = z.object({
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_AUDIENCE'], message: 'only meaningful with ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI' });
   }
   // The server's own tokens are tenant tokens: their issuer can never be the admin's.
+  if (config.SECRETS_ENCRYPTION_OLD_KEYS.length > 0 && config.SECRETS_ENCRYPTION_KEY === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SECRETS_ENCRYPTION_OLD_KEYS'], message: 'needs SECRETS_ENCRYPTION_KEY: old keys only open, the current key seals' });
+  }
+  const keyIds = [config.SECRETS_ENCRYPTION_KEY, ...config.SECRETS_ENCRYPTION_OLD_KEYS].filter((k) => k !== undefined).map((k) => k.split(':')[0]);
+  if (new Set(keyIds).size !== keyIds.length) {
+    ctx.addIssue({ code: 'custom', path: ['SECRETS_ENCRYPTION_OLD_KEYS'], message: 'every secrets encryption key needs its own id (the part before the colon)' });
+  }
   if (config.ADMIN_JWT_ISSUER !== undefined && config.ADMIN_JWT_ISSUER === publicUrl(config)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: "must not be this server's own issuer (PUBLIC_URL), whose tokens are tenant tokens" });
   }

@@ -30,6 +30,7 @@ beforeAll(async () => {
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     ADMIN_TOKEN,
+    SECRETS_ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 9).toString('base64url')}`,
     KEY_CACHE_TTL_SECONDS: '0',
     USAGE_FLUSH_INTERVAL_MS: '20',
   });
@@ -481,6 +482,46 @@ describe('OAuth clients and grants', () => {
     expect((await admin.request('GET', '/oauth/grants?tenant=oauth-co')).body.items).toEqual([]);
     expect((await admin.request('GET', '/oauth/grants?tenant=oauth-co&includeRevoked=true')).body.items[0].revokedReason).toBe('revoked by an operator');
     expectProblem(await admin.post('/oauth/grants/revoke', { id: 'no-such-grant' }), 404, 'not-found');
+  });
+});
+
+describe('sign-in providers', () => {
+  it('adds, lists, shows and removes providers without ever answering the client secret', async () => {
+    expect((await admin.post('/tenants', { slug: 'sso-co', scopes: ['math'] })).status).toBe(201);
+    const company = await admin.post('/sign-in-providers', {
+      kind: 'company',
+      name: 'Example Corp',
+      issuer: 'https://login.example.com/',
+      clientId: 'tenant-mcp',
+      clientSecret: 'upstream-secret-never-answered',
+      tenantClaim: 'org',
+      scopeClaim: 'mcp_scopes',
+    });
+    expect(company.status).toBe(201);
+    expect(company.body).toMatchObject({ kind: 'company', tenant: null, clientAuth: 'client_secret', secretKeyId: 'k1', tenantClaim: 'org' });
+    const sso = await admin.post('/sign-in-providers', { kind: 'tenant', tenant: 'sso-co', name: 'SSO Co', issuer: 'https://sso.example.com', clientId: 'c', emailDomains: ['sso.example'] });
+    expect(sso.status).toBe(201);
+    const listed = await admin.get('/sign-in-providers');
+    expect(listed.body.items.map((p: { id: string }) => p.id)).toEqual(expect.arrayContaining([company.body.id, sso.body.id]));
+    expect((await admin.get('/sign-in-providers?tenant=sso-co')).body.items.map((p: { id: string }) => p.id)).toEqual([sso.body.id]);
+    const shown = await admin.get(`/sign-in-providers/${company.body.id}`);
+    expect(shown.status).toBe(200);
+    for (const res of [company, listed, shown]) expect(JSON.stringify(res.body)).not.toContain('upstream-secret-never-answered');
+    expectProblem(await admin.post('/sign-in-providers', { kind: 'tenant', tenant: 'sso-co', name: 'Again', issuer: 'https://x.example.com', clientId: 'd', emailDomains: ['sso.example'] }), 409, 'conflict');
+    expectProblem(await admin.post('/sign-in-providers', { kind: 'company', name: 'No claim', issuer: 'https://y.example.com', clientId: 'e' }), 400, 'invalid');
+    expect((await admin.request('DELETE', `/sign-in-providers/${sso.body.id}`)).status).toBe(200);
+    expectProblem(await admin.get(`/sign-in-providers/${sso.body.id}`), 404, 'not-found');
+    expectProblem(await admin.request('DELETE', `/sign-in-providers/${sso.body.id}`), 404, 'not-found');
+  });
+
+  it("reads and changes a tenant's sign-in methods", async () => {
+    expect((await admin.get('/tenants/sso-co/sign-in-methods')).body).toEqual({ apiKey: true, company: true, tenantSso: true });
+    const changed = await admin.patch('/tenants/sso-co/sign-in-methods', { apiKey: false });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual({ apiKey: false, company: true, tenantSso: true });
+    expect((await admin.get('/tenants/sso-co/sign-in-methods')).body.apiKey).toBe(false);
+    expectProblem(await admin.patch('/tenants/sso-co/sign-in-methods', { password: true }), 400, 'invalid');
+    expectProblem(await admin.get('/tenants/nobody/sign-in-methods'), 404, 'not-found');
   });
 });
 

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import type { Logger } from '../app.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import { type Config, publicUrl, resourceUrl } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { bodyLimit } from '../http/body-limit.ts';
@@ -14,6 +15,7 @@ import { registerLimitRoutes } from './limits-routes.ts';
 import { registerOAuthRoutes } from './oauth-routes.ts';
 import { type IssueLocation, problemFromError, problemResponse, validationProblem } from './problem.ts';
 import { referencePageCsp, renderReferencePage } from './reference-page.ts';
+import { registerSignInRoutes } from './sign-in-routes.ts';
 import { registerTenantRoutes } from './tenants-routes.ts';
 import { registerTokenRoutes } from './tokens-routes.ts';
 import { registerUsageRoutes } from './usage-routes.ts';
@@ -26,6 +28,8 @@ export interface AdminAppDeps {
   version: string;
   /** The server's token signing key; resolves to undefined when TOKEN_SIGNING_KEY is unset. */
   signingKey: Promise<SigningKey | undefined>;
+  /** Seals sign-in providers' client secrets; absent when SECRETS_ENCRYPTION_KEY is unset. */
+  secretBox?: Promise<SecretBox>;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -80,7 +84,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
       },
       servers: [{ url: `${publicUrl(config)}/admin` }],
       security,
-      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }, { name: 'OAuth' }],
+      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }, { name: 'OAuth' }, { name: 'Sign-in' }],
     }));
   app.get('/openapi.json', (c) => c.json(document()));
   app.get('/reference', (c) => c.html((page ??= renderReferencePage(document())), 200, { 'Content-Security-Policy': referencePageCsp }));
@@ -99,6 +103,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   registerUsageRoutes(app, db);
   registerLimitRoutes(app, db);
   registerOAuthRoutes(app, db);
+  registerSignInRoutes(app, db, deps.secretBox);
 
   app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));
   return app;

@@ -24,6 +24,7 @@ import type { Database } from '../db/database.ts';
 import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
 import { oauthCommands, oauthHelp, oauthOptions } from './oauth-commands.ts';
 import { table } from './format.ts';
+import { signInCommands, signInHelp, signInOptions } from './sign-in-commands.ts';
 
 const HELP = `Usage: tenant-mcp <command> [options]
 
@@ -47,6 +48,7 @@ or DATABASE_SYNC_URL when set, and applies pending migrations first.
   usage prune --older-than <duration, e.g. 90d>
 ${credentialHelp}
 ${oauthHelp}
+${signInHelp}
 
 Scopes are comma separated patterns: math, notes:read, notes:*, *
 Times are ISO dates (2026-01-31, 2026-01-31T12:00:00Z) or durations back from now (24h, 30d).
@@ -71,12 +73,13 @@ const options = {
   help: { type: 'boolean', short: 'h' },
   ...credentialOptions,
   ...oauthOptions,
+  ...signInOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 /** A command's output: one text, or chunks streamed as they are produced (large exports). */
 type Command = (db: Database, args: string[], flags: Flags, config: Config) => Promise<string | AsyncIterable<string>>;
-const groups = ['tenant', 'key', 'issuer', 'token', 'client', 'grant'];
+const groups = ['tenant', 'key', 'issuer', 'token', 'client', 'grant', 'sign-in', 'secrets'];
 const usageSubcommands = ['summary', 'prune'];
 
 const summaryColumns: (keyof UsageAggregate)[] = ['calls', 'ok', 'errors', 'denied', 'rateLimited', 'p50Ms', 'p95Ms', 'requestBytes', 'responseBytes'];
@@ -179,6 +182,7 @@ const commands: Record<string, Command> = {
 
   ...credentialCommands,
   ...oauthCommands,
+  ...signInCommands,
 };
 
 function usageFilter(flags: Flags): UsageFilter {

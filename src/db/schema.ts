@@ -193,6 +193,52 @@ export const limitCounters = sqliteTable('limit_counters', {
   granted: integer('granted').notNull(),
 });
 
+/** Kinds of OpenID Connect sign-in: the SaaS company's own IdP (tenant from a claim), or one tenant's SSO. */
+export const signInProviderKinds = ['company', 'tenant'] as const;
+export type SignInProviderKind = (typeof signInProviderKinds)[number];
+
+/**
+ * An OpenID Connect provider users sign in with on the authorization page. A `company` provider
+ * serves every tenant and finds the tenant in `tenantClaim`; a `tenant` provider belongs to one
+ * tenant and is picked by its slug or by the email domains it lists.
+ */
+export const signInProviders = sqliteTable(
+  'sign_in_providers',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: signInProviderKinds }).notNull(),
+    /** Set exactly for `tenant` providers. */
+    tenantId: text('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+    /** Shown on the sign-in button. */
+    name: text('name').notNull(),
+    issuer: text('issuer').notNull(),
+    clientId: text('client_id').notNull(),
+    /** Sealed by SecretBox (AES-GCM, `sb1.<key id>...`); null for a public client (PKCE only). */
+    clientSecret: text('client_secret'),
+    /** Scopes asked of the provider; always includes openid. */
+    requestScopes: text('request_scopes').notNull(),
+    /** `company` only: the ID token claim whose value is the tenant's slug. */
+    tenantClaim: text('tenant_claim'),
+    /** An ID token claim listing the scopes the user may grant (space separated or an array). */
+    scopeClaim: text('scope_claim'),
+    /** A fixed set of scopes users of this provider may grant; null means the tenant's. */
+    grantScopes: text('grant_scopes', { mode: 'json' }).$type<string[]>(),
+    /** `tenant` only: email domains whose users are sent to this provider. */
+    emailDomains: text('email_domains', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: epochMs('created_at').notNull().default(now),
+  },
+  (t) => [index('sign_in_providers_tenant_idx').on(t.tenantId)],
+);
+
+/** Which sign-in methods a tenant allows on the authorization page; no row means all of them. */
+export const tenantSignInMethods = sqliteTable('tenant_sign_in_methods', {
+  tenantId: text('tenant_id').primaryKey().references(() => tenants.id, { onDelete: 'cascade' }),
+  apiKey: integer('api_key', { mode: 'boolean' }).notNull().default(true),
+  company: integer('company', { mode: 'boolean' }).notNull().default(true),
+  tenantSso: integer('tenant_sso', { mode: 'boolean' }).notNull().default(true),
+  updatedAt: epochMs('updated_at').notNull().default(now),
+});
+
 /** How an OAuth client came to be known: pre-registered by an operator, registered by itself (RFC 7591), or a metadata document URL. */
 export const oauthClientKinds = ['registered', 'dynamic', 'metadata_document'] as const;
 export type OAuthClientKind = (typeof oauthClientKinds)[number];
@@ -292,6 +338,7 @@ export type ApiKey = typeof apiKeys.$inferSelect;
 export type UsageEvent = typeof usageEvents.$inferInsert;
 export type TrustedIssuer = typeof trustedIssuers.$inferSelect;
 export type Limit = typeof limits.$inferSelect;
+export type SignInProvider = typeof signInProviders.$inferSelect;
 export type OAuthClient = typeof oauthClients.$inferSelect;
 export type OAuthGrant = typeof oauthGrants.$inferSelect;
 export type OAuthRequest = typeof oauthRequests.$inferSelect;

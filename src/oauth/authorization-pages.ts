@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import { apiKeys, oauthClients, tenants } from '../db/schema.ts';
+import { signInMethodsOf } from '../services/sign-in-methods.ts';
 import { redirectToClient } from './authorize-endpoint.ts';
 import { createGrant } from './grants.ts';
 import type { OAuthContext } from './oauth-context.ts';
@@ -117,6 +118,7 @@ export function authorizationPages(ctx: OAuthContext, extensionFactory?: SignInE
       return showSignIn(c, pending, why, 401);
     }
     const { caller } = result;
+    if (!(await signInMethodsOf(db, caller.tenantId)).apiKey) return showSignIn(c, pending, 'Your organisation does not allow signing in with an API key. Sign in another way.', 403);
     return kit.completeSignIn(c, id, {
       tenantId: caller.tenantId,
       subject: `key:${caller.keyId}`,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 
 /**
@@ -12,4 +13,9 @@ export function expectNoSecretsIn(output: string, secrets: readonly string[]): v
   }
   expect(output).not.toMatch(/tmcp_[a-z2-7]{12}_[A-Za-z0-9_-]{20,}/);
   expect(output).not.toMatch(/Bearer\s+\S{20,}/i);
+}
+
+/** A fresh SECRETS_ENCRYPTION_KEY value, `<id>:<32 random bytes, base64url>`, as `openssl rand` would make one. */
+export function secretsKey(id: string): string {
+  return `${id}:${randomBytes(32).toString('base64url')}`;
 }
