@@ -4,7 +4,7 @@
  * `(at)` and `(tenant_id, at)` indexes of migration 0000. The two index sets take turns on the same
  * data, three passes each, so that a busy machine slows both alike. Not part of `npm test`:
  *
- * The overview part compares the hourly rollups (migration 0005) with reading the events, on the
+ * The overview part compares the rollups (migration 0005) with reading the events, on the
  * same file; the write part measures the CPU the rollup triggers add to a usage batch write.
  *
  *   npm run bench:usage [-- --events 1000000] [-- --part reports|overview|write]
@@ -190,7 +190,7 @@ for (let pass = 0; pass < 4; pass++) {
     eventsMs.push(t3 - t2);
   }
 }
-const [rollupRows] = await recent.db.all<{ r: number; l: number }>(sql`select (select count(*) from usage_rollup_hourly) as r, (select count(*) from usage_latency_hourly) as l`);
+const [rollupRows] = await recent.db.all<{ r: number; l: number }>(sql`select (select count(*) from usage_rollup_daily) as r, (select count(*) from usage_latency_hourly) as l`);
 const summaryMs: number[] = [];
 for (let pass = 0; pass < 3; pass++) {
   const t0 = performance.now();
@@ -200,11 +200,11 @@ for (let pass = 0; pass < 3; pass++) {
 const svgBytes = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].reduce((n, m) => n + m[0].length, 0);
 console.info(`\n# console overview, last 30 days, ${total.toLocaleString('en')} events within them (median of 3, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
 console.info('| step | time |\n|---|---:|');
-console.info(`| usageOverview from the hourly rollups (whole hours) and the events (the partial hours at the ends) | ${ms(median(overviewMs))} |`);
+console.info(`| usageOverview from the rollups (whole hours and days) and the events (the partial ones at the ends) | ${ms(median(overviewMs))} |`);
 console.info(`| usageOverview from the events only (before the rollups: 2 scans of the covering index) | ${ms(median(eventsMs))} |`);
 console.info(`| render the page (hono/jsx, server-side SVG) | ${ms(median(renderMs))} |`);
 console.info(`| for comparison: usage summary by day over the same 30 days (aggregateUsage, no top lists) | ${ms(median(summaryMs))} |`);
-console.info(`\nboth give ${total === eventsTotal ? 'the same' : 'DIFFERENT'} call counts; rollup rows: ${rollupRows!.r.toLocaleString('en')} in usage_rollup_hourly, ${rollupRows!.l.toLocaleString('en')} in usage_latency_hourly; fill (1 INSERT ... SELECT, triggers included): ${fillSeconds.toFixed(1)} s`);
+console.info(`\nboth give ${total === eventsTotal ? 'the same' : 'DIFFERENT'} call counts; rollup rows: ${rollupRows!.r.toLocaleString('en')} in usage_rollup_daily, ${rollupRows!.l.toLocaleString('en')} in usage_latency_hourly; fill (1 INSERT ... SELECT, triggers included): ${fillSeconds.toFixed(1)} s`);
 console.info(`\npage: ${(html.length / 1024).toFixed(1)} KiB of HTML, of which ${(svgBytes / 1024).toFixed(1)} KiB inline SVG; JavaScript shipped: ${assets['app.js'].body.length} bytes (copy buttons only)`);
 recent.close();
 rmSync(dir30, { recursive: true, force: true });

@@ -118,7 +118,7 @@ export const usageBatches = sqliteTable(
 
 /**
  * Usage events counted per UTC day, tenant, tool and outcome (`''` for no tenant or tool), kept
- * exact by triggers on usage_events (see the usage_rollup migration): every insert adds, every
+ * exact by triggers on usage_events (migration 0005): every insert adds, every
  * delete (prune) subtracts, in the writer's own transaction. `day` is days since the epoch. The
  * overview's top tenants and tools; see docs/console.md.
  */
