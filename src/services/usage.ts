@@ -169,7 +169,8 @@ export async function aggregateUsage(
  * Returns how many events went.
  */
 export async function pruneUsage(db: Database, before: Date, options: { chunkSize?: number } = {}): Promise<number> {
-  const chunkSize = options.chunkSize ?? 10_000;
+  // About 30 ms of write lock per chunk: each deleted event also updates the rollups (~15 µs in all).
+  const chunkSize = options.chunkSize ?? 2_000;
   let deleted = 0;
   for (;;) {
     const chunk = db.select({ id: usageEvents.id }).from(usageEvents).where(lt(usageEvents.at, before)).limit(chunkSize);
