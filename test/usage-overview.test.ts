@@ -66,15 +66,15 @@ describe('usageOverview', () => {
     expect([overview.totals.calls, overview.totals.p50Ms, overview.totals.p95Ms]).toEqual([total!.calls, bucketed(total!.p50Ms), bucketed(total!.p95Ms)]);
   });
 
-  it('counts the partial hours at both ends of a range from the events, exactly', async () => {
+  it('counts the partial hours at both ends of a range from the events, exactly, with or without a tenant or outcome filter', async () => {
     const since = new Date(today - 5 * DAY + 17 * 60_000 + 123);
     const until = new Date(today - DAY - 41 * 60_000);
-    for (const [bucketMs, tenant] of [[DAY, undefined], [HOUR, 'beta']] as const) {
-      const overview = await usageOverview(database.db, { since, until, bucketMs, tenant });
-      const [total] = (await aggregateUsage(database.db, { since, until, tenant })).items;
+    for (const [bucketMs, tenant, outcome] of [[DAY, undefined, undefined], [HOUR, 'beta', undefined], [DAY, undefined, 'denied']] as const) {
+      const overview = await usageOverview(database.db, { since, until, bucketMs, tenant, outcome });
+      const [total] = (await aggregateUsage(database.db, { since, until, tenant, outcome })).items;
       expect([overview.totals.calls, overview.totals.ok, overview.totals.rateLimited]).toEqual([total!.calls, total!.ok, total!.rateLimited]);
       expect([overview.totals.p50Ms, overview.totals.p95Ms]).toEqual([bucketed(total!.p50Ms), bucketed(total!.p95Ms)]);
-      const byTool = (await aggregateUsage(database.db, { since, until, tenant, groupBy: ['tool'] })).items;
+      const byTool = (await aggregateUsage(database.db, { since, until, tenant, outcome, groupBy: ['tool'] })).items;
       expect(overview.topTools).toEqual([...byTool].sort((a, b) => b.calls - a.calls).map((t) => ({ tool: t.tool, calls: t.calls })));
     }
   });
