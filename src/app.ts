@@ -195,11 +195,10 @@ export function createApp(deps: AppDeps): TenantMcp {
     );
   }
 
-  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey }));
+  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox }));
   const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
   app.route('/console', createConsoleApp({ db, config, log, verifyAdmin: adminVerifier(config), signer: sessionSigner }));
   app.route('/portal', createPortalApp({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token) }));
-  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

@@ -18,6 +18,7 @@ import { listUsage, type UsageFilter, usageOverview } from '../services/usage.ts
 import { exportUsage } from '../services/usage-export.ts';
 import { assets, type AssetName } from '../web/assets.ts';
 import { formText } from '../web/form-text.ts';
+import { revokeTenantGrant, tenantGrants } from '../web/tenant-grants.ts';
 import { publicBase } from '../web/public-base.ts';
 import { LoginPage } from '../web/login-page.tsx';
 import { pageHeaders, sameOrigin, csrfTokenMatches } from '../web/page-security.ts';
@@ -122,14 +123,15 @@ export function createConsoleApp(deps: ConsoleAppDeps): Hono<PageEnv> {
       throw error;
     }
     const { range, error } = rangeOf(c, '7d');
-    const [overview, keys, limits, issuers] = await Promise.all([
+    const [overview, keys, limits, issuers, oauth] = await Promise.all([
       usageOverview(db, { tenant: tenant.slug, since: range.since, until: range.until, bucketMs: range.bucketMs }),
       listKeys(db, tenant.slug),
       listLimits(db, tenant.slug),
       listIssuers(db, tenant.slug),
+      tenantGrants(db, tenant.slug),
     ]);
     return c.html(
-      <TenantPage csrf={c.get('csrf')} tenant={tenant} range={range} overview={overview} keys={keys.items} limits={limits} issuers={issuers} error={error ?? c.req.query('error')} notice={c.req.query('notice')} {...extra} />,
+      <TenantPage csrf={c.get('csrf')} tenant={tenant} range={range} overview={overview} keys={keys.items} limits={limits} issuers={issuers} grants={oauth.grants} clientNames={oauth.clientNames} accessTokenTtlSeconds={config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} error={error ?? c.req.query('error')} notice={c.req.query('notice')} {...extra} />,
       status,
     );
   };
@@ -150,6 +152,14 @@ export function createConsoleApp(deps: ConsoleAppDeps): Hono<PageEnv> {
     try {
       const revoked = await revokeKey(db, c.req.param('id'), { tenant: c.req.param('slug') });
       return redirectWithNotice(c, tenantPath(c), `Revoked key ${revoked.id}. It is refused within ${config.KEY_CACHE_TTL_SECONDS} s on every instance.`);
+    } catch (error) {
+      return redirectWithError(c, tenantPath(c), error);
+    }
+  });
+  app.post('/tenants/:slug/grants/:id/revoke', async (c) => {
+    try {
+      await revokeTenantGrant(db, c.req.param('slug'), c.req.param('id'), 'revoked by an operator');
+      return redirectWithNotice(c, tenantPath(c), `Revoked grant ${c.req.param('id')}: its refresh is refused now, its access tokens within ${config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} s.`);
     } catch (error) {
       return redirectWithError(c, tenantPath(c), error);
     }

@@ -1,4 +1,5 @@
 import type { Tenant } from '../db/schema.ts';
+import type { GrantInfo } from '../oauth/grants.ts';
 import type { ConnectionSnippets } from '../services/connection-snippets.ts';
 import type { IssuerInfo } from '../services/issuers.ts';
 import type { CreatedKey, KeyInfo } from '../services/keys.ts';
@@ -6,6 +7,7 @@ import type { LimitInfo } from '../services/limits.ts';
 import type { UsageOverview } from '../services/usage.ts';
 import { OutcomeChart } from '../web/charts.tsx';
 import { CreatedKeyPanel } from '../web/created-key.tsx';
+import { GrantsTable } from '../web/grants-table.tsx';
 import { CreateKeyForm, KeysTable } from '../web/keys-table.tsx';
 import { CsrfField, Flash, Layout } from '../web/layout.tsx';
 import { RangeForm } from '../web/range-form.tsx';
@@ -21,12 +23,16 @@ export interface TenantPageProps {
   keys: KeyInfo[];
   limits: LimitInfo[];
   issuers: IssuerInfo[];
+  /** Live OAuth grants, and the names of the clients they went to. */
+  grants: GrantInfo[];
+  clientNames: ReadonlyMap<string, string>;
+  accessTokenTtlSeconds: number;
   created?: { key: CreatedKey; snippets: ConnectionSnippets };
   error?: string;
   notice?: string;
 }
 
-/** One tenant: usage, plan and status, limits, keys, trusted issuers. */
+/** One tenant: usage, plan and status, limits, keys, trusted issuers, OAuth clients and grants. */
 export function TenantPage(props: TenantPageProps) {
   const { tenant, csrf } = props;
   const base = `/console/tenants/${encodeURIComponent(tenant.slug)}`;
@@ -162,7 +168,22 @@ export function TenantPage(props: TenantPageProps) {
           </table>
         )}
       </section>
-      {/* Seam for issue #12: the tenant's OAuth clients and grants, each with a revoke button, go here. */}
+
+      <section class="panel">
+        <h2>OAuth clients and grants</h2>
+        {props.clientNames.size > 0 && (
+          <p>
+            {'Clients in use: '}
+            {[...props.clientNames].map(([id, name], i) => (
+              <>
+                {i > 0 && ', '}
+                {name} <code class="muted">{id}</code>
+              </>
+            ))}
+          </p>
+        )}
+        <GrantsTable grants={props.grants} clientNames={props.clientNames} csrf={csrf} revokeAction={(id) => `${base}/grants/${encodeURIComponent(id)}/revoke`} accessTokenTtlSeconds={props.accessTokenTtlSeconds} />
+      </section>
     </Layout>
   );
 }

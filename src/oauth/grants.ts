@@ -27,9 +27,11 @@ export interface GrantInfo {
   revokedReason: string | null;
 }
 
-/** Which grants an operator means: any combination of tenant (slug), subject and client. */
+/** Which grants an operator means: any combination of tenant (slug), subject, client and grant id. */
 export interface GrantFilter {
   tenant?: string;
+  /** One grant; with `tenant`, only when it belongs to that tenant (the console and portal scope a revoke this way). */
+  id?: string;
   subject?: string;
   clientId?: string;
   /** Include revoked grants (listing only). */
@@ -181,6 +183,7 @@ export async function revokeGrants(db: Database, filter: GrantFilter, reason = '
 function conditions(filter: GrantFilter): SQL[] {
   const where: SQL[] = [];
   if (filter.tenant !== undefined) where.push(eq(tenants.slug, filter.tenant));
+  if (filter.id !== undefined) where.push(eq(oauthGrants.id, filter.id));
   if (filter.subject !== undefined) where.push(eq(oauthGrants.subject, filter.subject));
   if (filter.clientId !== undefined) where.push(eq(oauthGrants.clientId, filter.clientId));
   return where;

@@ -17,6 +17,7 @@ import { scopeList } from '../services/tenants.ts';
 import { aggregateUsage, listUsage, usageOverview } from '../services/usage.ts';
 import { assets, type AssetName } from '../web/assets.ts';
 import { formText } from '../web/form-text.ts';
+import { revokeTenantGrant, tenantGrants } from '../web/tenant-grants.ts';
 import { publicBase } from '../web/public-base.ts';
 import { LoginPage } from '../web/login-page.tsx';
 import { csrfTokenMatches, pageHeaders, sameOrigin } from '../web/page-security.ts';
@@ -135,16 +136,17 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
       const [total] = (await aggregateUsage(db, { tenant: tenant.slug, since: monthStart, keyId: narrow.keyId, tool: narrow.tool })).items;
       return total ? total.calls - total.denied - total.rateLimited : 0;
     };
-    const [overview, recent, limits, monthCalls] = await Promise.all([
+    const [overview, recent, limits, monthCalls, apps] = await Promise.all([
       usageOverview(db, { ...filter, bucketMs: range.bucketMs }),
       listUsage(db, { ...filter, limit: 50 }),
       listLimits(db, tenant.slug),
       admitted({}),
+      tenantGrants(db, tenant.slug),
     ]);
     const quotas: QuotaUse[] = [];
     for (const limit of limits.filter((l) => l.quota !== null)) quotas.push({ limit, used: await admitted({ keyId: limit.keyId ?? undefined, tool: limit.tool ?? undefined }) });
     return c.html(
-      <PortalPage csrf={c.get('csrf')} tenant={tenant} signedIn={signedIn} range={range} keyFilter={keyFilter} overview={overview} rows={recent.items} keys={keys} limits={limits} quotas={quotas} monthCalls={monthCalls} notice={c.req.query('notice')} {...extra} error={error} />,
+      <PortalPage csrf={c.get('csrf')} tenant={tenant} signedIn={signedIn} range={range} keyFilter={keyFilter} overview={overview} rows={recent.items} keys={keys} limits={limits} quotas={quotas} monthCalls={monthCalls} grants={apps.grants} clientNames={apps.clientNames} accessTokenTtlSeconds={config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} notice={c.req.query('notice')} {...extra} error={error} />,
       status,
     );
   };
@@ -176,6 +178,17 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
       const revoked = await revokeKey(db, c.req.param('id'), { tenant: tenant.slug });
       log.info(`Portal: key ${signedIn.id} of ${tenant.slug} revoked key ${revoked.id}`);
       return c.redirect(`/portal?notice=${encodeURIComponent(`Revoked key ${revoked.id}. It stops working within ${config.KEY_CACHE_TTL_SECONDS} s.`)}`, 303);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  app.post('/apps/:id/revoke', async (c) => {
+    const { key: signedIn, tenant } = admins.get(c.req.raw)!;
+    try {
+      const id = c.req.param('id');
+      await revokeTenantGrant(db, tenant.slug, id, 'revoked by the tenant administrator');
+      log.info(`Portal: key ${signedIn.id} of ${tenant.slug} revoked grant ${id}`);
+      return c.redirect(`/portal?notice=${encodeURIComponent(`Disconnected the app (grant ${id}): it can no longer refresh, and its access tokens stop working within ${config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} s.`)}`, 303);
     } catch (error) {
       return failed(c, error);
     }

@@ -1,10 +1,12 @@
 import type { Tenant } from '../db/schema.ts';
+import type { GrantInfo } from '../oauth/grants.ts';
 import type { ConnectionSnippets } from '../services/connection-snippets.ts';
 import type { CreatedKey, KeyInfo } from '../services/keys.ts';
 import type { LimitInfo } from '../services/limits.ts';
 import type { UsageOverview, UsageRow } from '../services/usage.ts';
 import { LatencyChart, OutcomeChart } from '../web/charts.tsx';
 import { CreatedKeyPanel } from '../web/created-key.tsx';
+import { GrantsTable } from '../web/grants-table.tsx';
 import { CreateKeyForm, KeysTable } from '../web/keys-table.tsx';
 import { Flash, Layout } from '../web/layout.tsx';
 import { RangeForm } from '../web/range-form.tsx';
@@ -31,12 +33,16 @@ export interface PortalPageProps {
   limits: LimitInfo[];
   quotas: QuotaUse[];
   monthCalls: number;
+  /** This tenant's live OAuth grants (connected apps), and the names of their clients. */
+  grants: GrantInfo[];
+  clientNames: ReadonlyMap<string, string>;
+  accessTokenTtlSeconds: number;
   created?: { key: CreatedKey; snippets: ConnectionSnippets };
   error?: string;
   notice?: string;
 }
 
-/** The customer page: only the signed-in tenant's usage, keys, limits and quota use. */
+/** The customer page: only the signed-in tenant's usage, keys, limits, quota use and connected apps. */
 export function PortalPage(props: PortalPageProps) {
   const { tenant, csrf } = props;
   return (
@@ -109,7 +115,12 @@ export function PortalPage(props: PortalPageProps) {
         </p>
         <CreateKeyForm action="/portal/keys" csrf={csrf} scopeHint={props.signedIn.scopes.filter((s) => s !== 'tenant:admin').join(' ') || 'math'} />
       </section>
-      {/* Seam for issue #12: "Connected apps" (this tenant's OAuth grants, each with a revoke button) goes here. */}
+
+      <section class="panel">
+        <h2>Connected apps</h2>
+        <p class="muted">Apps (ChatGPT, Claude, VS Code…) you or your users signed in to through OAuth.</p>
+        <GrantsTable grants={props.grants} clientNames={props.clientNames} csrf={csrf} revokeAction={(id) => `/portal/apps/${encodeURIComponent(id)}/revoke`} accessTokenTtlSeconds={props.accessTokenTtlSeconds} />
+      </section>
     </Layout>
   );
 }

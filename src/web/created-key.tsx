@@ -36,10 +36,12 @@ export function CreatedKeyPanel(props: { created: CreatedKey; snippets: Connecti
         <Snippet label="VS Code" file={snippets.vscode.file} text={json(snippets.vscode.config)} />
         <Snippet label="MCP Inspector" text={snippets.inspector} />
       </div>
-      <h3>OAuth URL (Claude custom connectors)</h3>
-      <pre data-copy="the OAuth URL" tabindex={0}>
-        {snippets.claudeConnector.url}
+      <h3>OAuth URL (ChatGPT, Claude connectors, VS Code)</h3>
+      <pre data-copy="the OAuth URL" id="oauth-url" tabindex={0}>
+        {snippets.oauth.url}
       </pre>
+      <p class="muted">{snippets.oauth.note}</p>
+      <Snippet label="VS Code with OAuth (no key in the file)" file={snippets.oauth.vscode.file} text={json(snippets.oauth.vscode.config)} />
       <p class="muted">{snippets.claudeConnector.note}</p>
     </section>
   );

@@ -4,14 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
+import { createKey } from '../../src/services/keys.ts';
 import { connectClient } from '../helpers/mcp.ts';
-import { type RunningServer, startServer } from '../helpers/server.ts';
+import { sdkOAuthFlow, startOAuthServer, tokenRequest } from '../helpers/oauth.ts';
+import type { RunningServer } from '../helpers/server.ts';
 import { waitForUsage } from '../helpers/usage.ts';
 
 // The newcomer's path and the customer's, in real headless Chromium against the real Node server:
 // sign in to the console, create a tenant and an administrator key, see real MCP calls on the
 // overview chart, then as the customer create a key, call a tool with it, find the call in the chart
-// and the explorer, revoke the key, see the next call refused, and sign out.
+// and the explorer, revoke the key, see the next call refused, and sign out. Then an app connected
+// through a real OAuth flow shows on the customer page, is revoked there, and its next refresh fails.
 
 const ADMIN_TOKEN = 'browser-admin-token-'.padEnd(48, 'q');
 const output = fileURLToPath(new URL('../../test-output/browser/', import.meta.url));
@@ -22,7 +25,8 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(output, { recursive: true });
   database = await tempDatabase();
-  server = await startServer({ DATABASE_URL: database.url, ADMIN_TOKEN, USAGE_FLUSH_INTERVAL_MS: '100', KEY_CACHE_TTL_SECONDS: '0' });
+  // PUBLIC_URL set (the OAuth issuer), so an app can connect through OAuth too.
+  server = await startOAuthServer({ DATABASE_URL: database.url, ADMIN_TOKEN, USAGE_FLUSH_INTERVAL_MS: '100' });
   // launch() gives every run a fresh temporary profile (it refuses --user-data-dir).
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -144,6 +148,32 @@ describe('console and customer page in Chromium', () => {
     await operator.getByRole('button', { name: 'Sign out' }).click();
     await operator.goto(`${server.url}/console`);
     await expect.poll(() => operator.url()).toContain('/console/login');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows an app connected through OAuth on the customer page, revokes it there, and its next refresh fails', async () => {
+    const appKey = await createKey(database.db, { tenant: 'acme', scopes: 'math', name: 'chatgpt' });
+    const flow = await sdkOAuthFlow(server.url, appKey.key);
+    const clientId = flow.provider.information!.client_id;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}/portal/login`);
+    await page.getByLabel('Administrator API key').fill(adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Connected apps' }).waitFor();
+    const row = page.locator('tr[data-grant-row]', { hasText: clientId });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.textContent()).toContain('Test MCP app');
+    await page.screenshot({ path: join(output, 'connected-apps.png'), fullPage: true });
+
+    await row.getByRole('button', { name: /Revoke Test MCP app/ }).click();
+    await page.getByText(/Disconnected the app/).waitFor();
+    expect(await page.locator('tr[data-grant-row]', { hasText: clientId }).count()).toBe(0);
+    const refused = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: flow.refreshedTokens.refresh_token!, client_id: clientId });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('invalid_grant');
     expect(errors).toEqual([]);
     await context.close();
   });
