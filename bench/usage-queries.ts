@@ -4,7 +4,10 @@
  * `(at)` and `(tenant_id, at)` indexes of migration 0000. The two index sets take turns on the same
  * data, three passes each, so that a busy machine slows both alike. Not part of `npm test`:
  *
- *   npm run bench:usage [-- --events 1000000] [-- --part reports|overview]
+ * The overview part compares the rollups (migration 0005) with reading the events, on the
+ * same file; the write part measures the CPU the rollup triggers add to a usage batch write.
+ *
+ *   npm run bench:usage [-- --events 1000000] [-- --part reports|overview|write]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,12 +18,14 @@ import type { Database } from '../src/db/database.ts';
 import { migrateDatabase, openDatabase } from '../src/node/database.ts';
 import { OverviewPage } from '../src/console/overview-page.tsx';
 import { aggregateUsage, listUsage, pruneUsage, type UsageFilter, type UsageGrouping, usageOverview } from '../src/services/usage.ts';
+import type { UsageEvent } from '../src/db/schema.ts';
+import { UsageRecorder } from '../src/usage/usage-recorder.ts';
 import { assets } from '../src/web/assets.ts';
 import { timeRange } from '../src/web/time-range.ts';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, part: { type: 'string', default: 'all' } } });
 const events = Number(values.events);
-/** `reports` (the report queries and index comparison), `overview` (the console's overview), or `all`. */
+/** `reports` (the report queries and index comparison), `overview` (the console's overview), `write` (rollup cost), or `all`. */
 const part = values.part;
 const DAY = 86_400_000;
 const end = Date.UTC(2026, 10, 1);
@@ -55,6 +60,7 @@ const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFix
 
 if (part === 'all' || part === 'reports') await reports();
 if (part === 'all' || part === 'overview') await overview();
+if (part === 'all' || part === 'write') await writeCost();
 
 /** The report queries on 90 days of events, with covering and narrow indexes. */
 async function reports(): Promise<void> {
@@ -158,24 +164,33 @@ await recent.db.run(sql`
   with recursive n(i) as (select 0 union all select i + 1 from n where i < 49)
   select 'tenant-' || i, 'tenant-' || i, 'Tenant ' || i, '["*"]' from n`);
 const now = Date.now();
+const fillStart = performance.now();
 await fill(recent.db, events, now - 30 * DAY, 30 * DAY);
+const fillSeconds = (performance.now() - fillStart) / 1000;
 const range = timeRange({ range: '30d' }, now);
 const overviewMs: number[] = [];
+const eventsMs: number[] = [];
 const renderMs: number[] = [];
 let html = '';
 let total = 0;
+let eventsTotal = 0;
+// The rollups and the events take turns, so that a busy machine slows both alike.
 for (let pass = 0; pass < 4; pass++) {
   const t0 = performance.now();
   const overview = await usageOverview(recent.db, { since: range.since, until: range.until, bucketMs: range.bucketMs });
   const t1 = performance.now();
   html = String(await OverviewPage({ csrf: 'x'.repeat(32), range, overview }));
   const t2 = performance.now();
+  eventsTotal = (await usageOverview(recent.db, { since: range.since, until: range.until, bucketMs: range.bucketMs, eventsOnly: true })).totals.calls;
+  const t3 = performance.now();
   total = overview.totals.calls;
   if (pass > 0) {
     overviewMs.push(t1 - t0); // the first pass warms the page cache, as a console in use would be
     renderMs.push(t2 - t1);
+    eventsMs.push(t3 - t2);
   }
 }
+const [rollupRows] = await recent.db.all<{ r: number; l: number }>(sql`select (select count(*) from usage_rollup_daily) as r, (select count(*) from usage_latency_hourly) as l`);
 const summaryMs: number[] = [];
 for (let pass = 0; pass < 3; pass++) {
   const t0 = performance.now();
@@ -185,10 +200,64 @@ for (let pass = 0; pass < 3; pass++) {
 const svgBytes = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].reduce((n, m) => n + m[0].length, 0);
 console.info(`\n# console overview, last 30 days, ${total.toLocaleString('en')} events within them (median of 3, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
 console.info('| step | time |\n|---|---:|');
-console.info(`| usageOverview (2 scans of the covering index) | ${ms(median(overviewMs))} |`);
+console.info(`| usageOverview from the rollups (whole hours and days) and the events (the partial ones at the ends) | ${ms(median(overviewMs))} |`);
+console.info(`| usageOverview from the events only (before the rollups: 2 scans of the covering index) | ${ms(median(eventsMs))} |`);
 console.info(`| render the page (hono/jsx, server-side SVG) | ${ms(median(renderMs))} |`);
 console.info(`| for comparison: usage summary by day over the same 30 days (aggregateUsage, no top lists) | ${ms(median(summaryMs))} |`);
+console.info(`\nboth give ${total === eventsTotal ? 'the same' : 'DIFFERENT'} call counts; rollup rows: ${rollupRows!.r.toLocaleString('en')} in usage_rollup_daily, ${rollupRows!.l.toLocaleString('en')} in usage_latency_hourly; fill (1 INSERT ... SELECT, triggers included): ${fillSeconds.toFixed(1)} s`);
 console.info(`\npage: ${(html.length / 1024).toFixed(1)} KiB of HTML, of which ${(svgBytes / 1024).toFixed(1)} KiB inline SVG; JavaScript shipped: ${assets['app.js'].body.length} bytes (copy buttons only)`);
 recent.close();
 rmSync(dir30, { recursive: true, force: true });
+}
+
+/** CPU per event of UsageRecorder batch writes, with the rollup triggers and without them. */
+async function writeCost(): Promise<void> {
+  const n = Math.min(events, 100_000);
+  const rows: [string, number, number][] = [];
+  // Fresh files in turn, twice each, so that a busy machine slows both alike.
+  for (let pass = 0; pass < 2; pass++) {
+    for (const triggers of [true, false]) {
+      for (const [label, batchSize, concurrent] of [['buffered, batches of 1000', 1000, 0], ['commit, groups of 8', 8, 8]] as const) {
+        const dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-bench-'));
+        const { db, close } = await openDatabase(`file:${join(dir, 'bench.db')}`);
+        await migrateDatabase(db);
+        if (!triggers) for (const t of ['insert', 'delete', 'update']) await db.run(sql.raw(`drop trigger usage_events_rollup_${t}`));
+        const recorder = new UsageRecorder(db, { durability: concurrent ? 'commit' : 'buffered', commitWindowMs: 0, flushIntervalMs: 600_000, batchSize, maxBuffered: n + 1 });
+        const event = (i: number): UsageEvent => ({
+          at: new Date(), // as a server writes them: all in the current hour and day
+          tenantId: `tenant-${i % 50}`,
+          keyId: `key${i % 500}`,
+          subject: null,
+          tool: ['add', 'multiply', 'whoami', 'note_put'][i % 4]!,
+          outcome: i % 10 === 0 ? 'tool_error' : 'ok',
+          durationMs: (i * 7919) % 400,
+          requestBytes: 200,
+          responseBytes: 800,
+          protocolVersion: '2025-11-25',
+          userAgent: 'bench/1.0',
+        });
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        if (concurrent) {
+          for (let i = 0; i < n; i += concurrent) await Promise.all(Array.from({ length: concurrent }, (_, j) => recorder.commit(event(i + j))));
+        } else {
+          for (let i = 0; i < n; i++) void recorder.record(event(i));
+        }
+        await recorder.close();
+        const cpu = process.cpuUsage(cpu0);
+        const wall = performance.now() - t0;
+        rows.push([`${label}, ${triggers ? 'with' : 'without'} rollup triggers`, (cpu.user + cpu.system) / n, (wall * 1000) / n]);
+        close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  console.info(`\n# usage batch writes, ${n.toLocaleString('en')} events per run (best of 2, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
+  console.info('| write | CPU per event | wall per event |\n|---|---:|---:|');
+  const best = new Map<string, [number, number]>();
+  for (const [label, cpu, wall] of rows) {
+    const prev = best.get(label);
+    best.set(label, prev ? [Math.min(prev[0], cpu), Math.min(prev[1], wall)] : [cpu, wall]);
+  }
+  for (const [label, [cpu, wall]] of best) console.info(`| ${label} | ${cpu.toFixed(1)} µs | ${wall.toFixed(1)} µs |`);
 }

@@ -9,6 +9,7 @@ import { callTool, freshWindow, waitFor } from './helpers/limits.ts';
 import { type LossyProxy, startLossyProxy } from './helpers/lossy-proxy.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 import { type Sqld, startSqld } from './helpers/sqld.ts';
+import { rollupMismatches } from './helpers/usage.ts';
 
 let sqld: Sqld;
 let database: OpenDatabase;
@@ -82,6 +83,7 @@ describe('usage and limits through a libSQL server outage', () => {
     expect(await calls(server, key, 300)).toEqual(Array(300).fill(200));
     await waitFor(async () => ((await health(server)).usage.buffered === 0 ? true : undefined));
     expect(await eventsOf(tenant.id)).toBe(300);
+    expect(await rollupMismatches(database.db)).toEqual([]);
   });
 
   it('buffers events while the database is down and writes each exactly once when it returns', async () => {
@@ -97,6 +99,7 @@ describe('usage and limits through a libSQL server outage', () => {
     expect(await calls(server, key, 100)).toEqual(Array(100).fill(200));
     await waitFor(async () => ((await health(server)).usage.buffered === 0 ? true : undefined));
     expect(await eventsOf(tenant.id)).toBe(300);
+    expect(await rollupMismatches(database.db)).toEqual([]);
   });
 
   it('never writes an event twice when a write commits but its answer is lost', async () => {
@@ -115,6 +118,8 @@ describe('usage and limits through a libSQL server outage', () => {
     }
     await waitFor(async () => ((await health(behindProxy)).usage.buffered === 0 ? true : undefined));
     expect(await eventsOf(tenant.id)).toBe(51);
+    // The rollups were written in the transaction of the batch that committed, and only then.
+    expect(await rollupMismatches(database.db)).toEqual([]);
   });
 
   it('drops the oldest events past USAGE_BUFFER_MAX, logs how many and shows it on /healthz', async () => {

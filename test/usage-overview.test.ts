@@ -2,11 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type UsageEvent, type UsageOutcome, usageEvents } from '../src/db/schema.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { aggregateUsage, usageOverview } from '../src/services/usage.ts';
+import { bucketDuration, durationBucket } from '../src/usage/duration-bucket.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { prng } from './helpers/prng.ts';
 
-// The console's overview reads the same rows as `usage summary`: its per-day counts and
-// nearest-rank percentiles must equal aggregateUsage's for the same days.
+// The console's overview reads the hourly rollups, which count the same rows as `usage summary`:
+// its per-day counts must equal aggregateUsage's for the same days, and its nearest-rank
+// percentiles must be the middle of the log-scale bucket holding aggregateUsage's exact ones.
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -35,7 +37,15 @@ beforeAll(async () => {
 afterAll(() => database?.dispose());
 
 describe('usageOverview', () => {
-  it('counts and percentiles per UTC day equal usage summary by day', async () => {
+  /** The middle of the duration bucket holding `exact`: within 1/16 of it. */
+  const bucketed = (exact: number | null) => {
+    if (exact === null) return null;
+    const value = bucketDuration(durationBucket(exact));
+    expect(Math.abs(value - exact)).toBeLessThanOrEqual(exact / 16);
+    return value;
+  };
+
+  it('counts per UTC day equal usage summary by day, and percentiles are its exact ones bucketed', async () => {
     const since = new Date(today - 6 * DAY);
     const until = new Date(today + DAY);
     const overview = await usageOverview(database.db, { since, until, bucketMs: DAY });
@@ -48,11 +58,32 @@ describe('usageOverview', () => {
         ok: day.ok,
         rateLimited: day.rateLimited,
         denied: day.denied,
-        p50: day.p50Ms,
-        p95: day.p95Ms,
+        p50: bucketed(day.p50Ms),
+        p95: bucketed(day.p95Ms),
       });
     }
     const [total] = (await aggregateUsage(database.db, { since, until })).items;
+    expect([overview.totals.calls, overview.totals.p50Ms, overview.totals.p95Ms]).toEqual([total!.calls, bucketed(total!.p50Ms), bucketed(total!.p95Ms)]);
+  });
+
+  it('counts the partial hours at both ends of a range from the events, exactly, with or without a tenant or outcome filter', async () => {
+    const since = new Date(today - 5 * DAY + 17 * 60_000 + 123);
+    const until = new Date(today - DAY - 41 * 60_000);
+    for (const [bucketMs, tenant, outcome] of [[DAY, undefined, undefined], [HOUR, 'beta', undefined], [DAY, undefined, 'denied']] as const) {
+      const overview = await usageOverview(database.db, { since, until, bucketMs, tenant, outcome });
+      const [total] = (await aggregateUsage(database.db, { since, until, tenant, outcome })).items;
+      expect([overview.totals.calls, overview.totals.ok, overview.totals.rateLimited]).toEqual([total!.calls, total!.ok, total!.rateLimited]);
+      expect([overview.totals.p50Ms, overview.totals.p95Ms]).toEqual([bucketed(total!.p50Ms), bucketed(total!.p95Ms)]);
+      const byTool = (await aggregateUsage(database.db, { since, until, tenant, outcome, groupBy: ['tool'] })).items;
+      expect(overview.topTools).toEqual([...byTool].sort((a, b) => b.calls - a.calls).map((t) => ({ tool: t.tool, calls: t.calls })));
+    }
+  });
+
+  it('keeps exact percentiles when filtered by tool, which the rollups do not split by', async () => {
+    const since = new Date(today - 6 * DAY);
+    const until = new Date(today + DAY);
+    const overview = await usageOverview(database.db, { since, until, bucketMs: DAY, tool: 'add' });
+    const [total] = (await aggregateUsage(database.db, { since, until, tool: 'add' })).items;
     expect([overview.totals.calls, overview.totals.p50Ms, overview.totals.p95Ms]).toEqual([total!.calls, total!.p50Ms, total!.p95Ms]);
   });
 

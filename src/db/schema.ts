@@ -116,6 +116,42 @@ export const usageBatches = sqliteTable(
   (t) => [index('usage_batches_written_at_idx').on(t.writtenAt)],
 );
 
+/**
+ * Usage events counted per UTC day, tenant, tool and outcome (`''` for no tenant or tool), kept
+ * exact by triggers on usage_events (migration 0005): every insert adds, every
+ * delete (prune) subtracts, in the writer's own transaction. `day` is days since the epoch. The
+ * overview's top tenants and tools; see docs/console.md.
+ */
+export const usageRollupDaily = sqliteTable(
+  'usage_rollup_daily',
+  {
+    day: integer('day').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    tool: text('tool').notNull(),
+    outcome: text('outcome', { enum: usageOutcomes }).notNull(),
+    calls: integer('calls').notNull(),
+    durationMsSum: integer('duration_ms_sum').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.tenantId, t.tool, t.outcome] })],
+);
+
+/**
+ * Usage events counted per scope (a tenant id, `''` for none, `*` for all tenants), hour (since
+ * the epoch), outcome and log-scale duration bucket (src/usage/duration-bucket.ts), kept exact by
+ * the same triggers: the overview's timeline and percentiles, within the buckets' error bound.
+ */
+export const usageLatencyHourly = sqliteTable(
+  'usage_latency_hourly',
+  {
+    hour: integer('hour').notNull(),
+    scope: text('scope').notNull(),
+    outcome: text('outcome', { enum: usageOutcomes }).notNull(),
+    bucket: integer('bucket').notNull(),
+    calls: integer('calls').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.hour, t.outcome, t.bucket] })],
+);
+
 /** Units a rate can be counted in; quotas are always per calendar month. */
 export const rateUnits = ['minute', 'hour', 'day'] as const;
 export type RateUnit = (typeof rateUnits)[number];

@@ -1,10 +1,14 @@
-import { and, asc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import { tenants, type UsageOutcome, usageBatches, usageEvents, usageOutcomes } from '../db/schema.ts';
+import { tenants, type UsageOutcome, usageBatches, usageEvents, usageLatencyHourly, usageOutcomes, usageRollupDaily } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { bucketDuration, durationBucket } from '../usage/duration-bucket.ts';
 import { decodeCursor, fetchLimit, type Page, type PageRequest, pageOf } from './page.ts';
 import { getTenant } from './tenants.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** A usage event as reports show it. */
 export interface UsageRow {
@@ -160,10 +164,13 @@ export async function aggregateUsage(
 
 /**
  * Deletes events (and the markers of written batches) older than `before`, in chunks, so the
- * servers' own writes are never held up by one long transaction. Returns how many events went.
+ * servers' own writes are never held up by one long transaction; the rollups lose the same
+ * events (by trigger, in each chunk's transaction), so they never count more than is kept.
+ * Returns how many events went.
  */
 export async function pruneUsage(db: Database, before: Date, options: { chunkSize?: number } = {}): Promise<number> {
-  const chunkSize = options.chunkSize ?? 10_000;
+  // About 30 ms of write lock per chunk: each deleted event also updates the rollups (~15 µs in all).
+  const chunkSize = options.chunkSize ?? 2_000;
   let deleted = 0;
   for (;;) {
     const chunk = db.select({ id: usageEvents.id }).from(usageEvents).where(lt(usageEvents.at, before)).limit(chunkSize);
@@ -171,6 +178,9 @@ export async function pruneUsage(db: Database, before: Date, options: { chunkSiz
     deleted += rowsAffected;
     if (rowsAffected < chunkSize) break;
   }
+  // The delete triggers took the events off the rollups; drop the groups they emptied.
+  await db.delete(usageRollupDaily).where(and(lte(usageRollupDaily.day, Math.floor(before.getTime() / DAY)), eq(usageRollupDaily.calls, 0)));
+  await db.delete(usageLatencyHourly).where(and(lte(usageLatencyHourly.hour, Math.floor(before.getTime() / HOUR)), eq(usageLatencyHourly.calls, 0)));
   // A batch's marker must outlive any retry of its write; a day is far longer than one takes.
   const markersBefore = new Date(Math.min(before.getTime(), Date.now() - 86_400_000));
   await db.delete(usageBatches).where(lt(usageBatches.writtenAt, markersBefore));
@@ -228,30 +238,23 @@ export interface UsageOverview {
 
 /**
  * Usage between `since` and `until` in buckets of `bucketMs` (aligned to the epoch, so days are
- * UTC days), plus the top `top` tenants and tools. Two scans of the covering index, each grouped
- * to a few thousand rows; the percentiles are nearest-rank over per-bucket duration histograms,
- * the same rule as {@link aggregateUsage}.
+ * UTC days), plus the top `top` tenants and tools. The timeline is read from usage_latency_hourly
+ * for the range's whole hours, the top lists from usage_rollup_daily for its whole UTC days, the
+ * rest at either end from the events themselves, so counts are exact. Percentiles
+ * are nearest-rank over log-scale duration buckets, within 6.25% of {@link aggregateUsage}'s exact
+ * ones ({@link durationBucket}). Filtering by key or tool, buckets that are not whole hours, or
+ * `eventsOnly` read only the events, with exact percentiles (and take seconds over a million).
  */
 export async function usageOverview(
   db: Database,
-  filter: UsageFilter & { since: Date; until: Date; bucketMs: number; top?: number },
+  filter: UsageFilter & { since: Date; until: Date; bucketMs: number; top?: number; eventsOnly?: boolean },
 ): Promise<UsageOverview> {
   const bucketMs = Math.trunc(filter.bucketMs);
   if (!(bucketMs >= 60_000)) throw new AppError('invalid', 'A usage bucket must be at least a minute long');
-  const where = await usageWhere(db, filter);
-  const whereClause = where ? sql`where ${where}` : sql``;
-  const width = sql.raw(String(bucketMs)); // a checked integer: keeps the division an integer one
-  // Grouped by (bucket, duration) with the outcome classes summed: fewer groups to sort than
-  // grouping by outcome too, which is where the time goes (the scan itself reads only the index).
-  const inClass = (c: OutcomeClass) => sql.raw(`sum(outcome in (${usageOutcomes.filter((o) => classOf[o] === c).map((o) => `'${o}'`).join(', ')}))`);
-  const histogram = await db.all<Record<OutcomeClass, number> & { b: number; d: number; c: number }>(sql`
-    select ${usageEvents.at} / ${width} as b, ${usageEvents.durationMs} as d, count(*) as c,
-      ${sql.join(outcomeClasses.map((c) => sql`${inClass(c)} as ${sql.raw(`"${c}"`)}`), sql`, `)}
-    from ${usageEvents} ${whereClause} group by b, d`);
-  const split = await db.all<{ tenant: string | null; tool: string | null; c: number }>(sql`
-    select ${tenants.slug} as tenant, g.tool as tool, g.c as c
-    from (select ${usageEvents.tenantId} as tenant_id, ${usageEvents.tool} as tool, count(*) as c from ${usageEvents} ${whereClause} group by 1, 2) g
-    left join ${tenants} on ${tenants.id} = g.tenant_id`);
+  const firstHour = Math.ceil(filter.since.getTime() / HOUR);
+  const endHour = Math.floor(filter.until.getTime() / HOUR);
+  const rollup = !filter.eventsOnly && filter.keyId === undefined && filter.tool === undefined && bucketMs % HOUR === 0 && firstHour < endHour;
+  const { histogram, split } = rollup ? await rollupParts(db, { ...filter, bucketMs }) : await eventParts(db, filter, bucketMs);
 
   const first = Math.floor(filter.since.getTime() / bucketMs);
   const last = Math.ceil(filter.until.getTime() / bucketMs) - 1;
@@ -263,12 +266,13 @@ export async function usageOverview(
   for (const row of histogram) {
     const b = Number(row.b);
     const c = Number(row.c);
+    const d = Number(row.d);
     const target = counts.get(b) ?? counts.set(b, bucket(b)).get(b)!;
     for (const k of outcomeClasses) target[k] += Number(row[k]);
     target.calls += c;
     const h = durations.get(b) ?? durations.set(b, new Map()).get(b)!;
-    h.set(Number(row.d), (h.get(Number(row.d)) ?? 0) + c);
-    all.set(Number(row.d), (all.get(Number(row.d)) ?? 0) + c);
+    h.set(d, (h.get(d) ?? 0) + c);
+    all.set(d, (all.get(d) ?? 0) + c);
   }
   const buckets = [...counts.entries()].sort((x, y) => x[0] - y[0]).map(([b, v]) => ({ ...v, ...percentiles(durations.get(b)) }));
   const totals = { ...bucket(first), ...percentiles(all) };
@@ -285,6 +289,86 @@ export async function usageOverview(
     totals,
     topTenants: sumBy('tenant').map(([tenant, calls]) => ({ tenant, calls })),
     topTools: sumBy('tool').map(([tool, calls]) => ({ tool, calls })),
+  };
+}
+
+/** Calls per time bucket and duration, summed per outcome class; and calls per tenant and tool. */
+interface OverviewParts {
+  histogram: (Record<OutcomeClass, number> & { b: number; d: number; c: number })[];
+  split: { tenant: string | null; tool: string | null; c: number }[];
+}
+
+// Sums a count column over the outcomes of one class, as "ok", "error", ...
+const classSums = (count: string) =>
+  sql.join(
+    outcomeClasses.map((c) => sql.raw(`sum(case when outcome in (${usageOutcomes.filter((o) => classOf[o] === c).map((o) => `'${o}'`).join(', ')}) then ${count} else 0 end) as "${c}"`)),
+    sql`, `,
+  );
+
+/**
+ * Calls per time bucket and duration among the events matching `where`, exact. Grouped by
+ * (bucket, duration) with the outcome classes summed: fewer groups to sort than grouping by
+ * outcome too, which is where the time goes (the scan itself reads only the covering index).
+ */
+function eventHistogram(db: Database, where: SQL | undefined, bucketMs: number): Promise<OverviewParts['histogram']> {
+  const width = sql.raw(String(bucketMs)); // a checked integer: keeps the division an integer one
+  return db.all(sql`
+    select ${usageEvents.at} / ${width} as b, ${usageEvents.durationMs} as d, count(*) as c, ${classSums('1')}
+    from ${usageEvents} ${where ? sql`where ${where}` : sql``} group by b, d`);
+}
+
+/** Calls per tenant (slug) and tool among the events matching `where`. */
+function eventSplit(db: Database, where: SQL | undefined): Promise<OverviewParts['split']> {
+  return db.all(sql`
+    select ${tenants.slug} as tenant, g.tool as tool, g.c as c
+    from (select ${usageEvents.tenantId} as tenant_id, ${usageEvents.tool} as tool, count(*) as c from ${usageEvents} ${where ? sql`where ${where}` : sql``} group by 1, 2) g
+    left join ${tenants} on ${tenants.id} = g.tenant_id`);
+}
+
+/** The overview's parts from the events alone, with exact durations. */
+async function eventParts(db: Database, filter: UsageFilter, bucketMs: number): Promise<OverviewParts> {
+  const where = await usageWhere(db, filter);
+  return { histogram: await eventHistogram(db, where, bucketMs), split: await eventSplit(db, where) };
+}
+
+/**
+ * The overview's parts from the rollups: the timeline from usage_latency_hourly for the whole
+ * hours of the range, the top lists from usage_rollup_daily for its whole UTC days; the events
+ * fill in the rest at either end. Durations become their log-scale bucket's middle, from the
+ * rollup and the events alike.
+ */
+async function rollupParts(db: Database, filter: UsageFilter & { since: Date; until: Date; bucketMs: number }): Promise<OverviewParts> {
+  const tenantId = filter.tenant === undefined ? undefined : (await getTenant(db, filter.tenant)).id;
+  const [firstHour, endHour] = [Math.ceil(filter.since.getTime() / HOUR), Math.floor(filter.until.getTime() / HOUR)];
+  const [firstDay, endDay] = [Math.ceil(filter.since.getTime() / DAY), Math.floor(filter.until.getTime() / DAY)];
+  const outcome = (column: typeof usageLatencyHourly.outcome | typeof usageRollupDaily.outcome) => (filter.outcome === undefined ? undefined : eq(column, filter.outcome));
+  /** The events of the filter outside [from, to) (ms), within the range. */
+  const outside = async (from: number, to: number) =>
+    and(
+      await usageWhere(db, filter),
+      from < to ? or(lt(usageEvents.at, new Date(from)), gte(usageEvents.at, new Date(to))) : undefined,
+    );
+
+  const width = sql.raw(String(filter.bucketMs)); // a checked whole number of hours
+  const latency = await db.all<OverviewParts['histogram'][number]>(sql`
+    select ${usageLatencyHourly.hour} * ${sql.raw(String(HOUR))} / ${width} as b, ${usageLatencyHourly.bucket} as d, sum(calls) as c, ${classSums('calls')}
+    from ${usageLatencyHourly}
+    where ${and(eq(usageLatencyHourly.scope, tenantId ?? '*'), gte(usageLatencyHourly.hour, firstHour), lt(usageLatencyHourly.hour, endHour), outcome(usageLatencyHourly.outcome))}
+    group by b, d`);
+  const edgeHours = await eventHistogram(db, await outside(firstHour * HOUR, endHour * HOUR), filter.bucketMs);
+
+  const days = firstDay < endDay
+    ? await db.all<OverviewParts['split'][number]>(sql`
+      select ${tenants.slug} as tenant, nullif(g.tool, '') as tool, g.c as c
+      from (select ${usageRollupDaily.tenantId} as tenant_id, ${usageRollupDaily.tool} as tool, sum(${usageRollupDaily.calls}) as c from ${usageRollupDaily}
+        where ${and(gte(usageRollupDaily.day, firstDay), lt(usageRollupDaily.day, endDay), tenantId === undefined ? undefined : eq(usageRollupDaily.tenantId, tenantId), outcome(usageRollupDaily.outcome))}
+        group by 1, 2) g
+      left join ${tenants} on ${tenants.id} = g.tenant_id`)
+    : [];
+  const edgeDays = await eventSplit(db, await outside(firstDay * DAY, endDay * DAY));
+  return {
+    histogram: [...latency.map((row) => ({ ...row, d: bucketDuration(Number(row.d)) })), ...edgeHours.map((row) => ({ ...row, d: bucketDuration(durationBucket(Number(row.d))) }))],
+    split: [...days, ...edgeDays],
   };
 }
 

@@ -4,6 +4,7 @@ import { usageEvents } from '../../src/db/schema.ts';
 import { createKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
+import { rollupMismatches } from '../helpers/usage.ts';
 import { postMcp, rpc } from '../helpers/mcp.ts';
 import { type RunningServer, startServer } from '../helpers/server.ts';
 
@@ -120,6 +121,8 @@ describe('a server killed with SIGKILL under load', () => {
       const expected = before.length > answered.length ? [...answered, client.unanswered] : answered;
       expect(before).toEqual(expected);
     }
+    // The rollups were written in the batches' transactions: a kill never splits them from the rows.
+    expect(await rollupMismatches(database.db)).toEqual([]);
   }, 120_000);
 
   it('with USAGE_DURABILITY=buffered, loses only calls answered within the last USAGE_FLUSH_INTERVAL_MS, at most one batch', async () => {
@@ -148,5 +151,6 @@ describe('a server killed with SIGKILL under load', () => {
     // One batch, plus the calls answered in the same instant as the one that filled it.
     expect(lost.length).toBeLessThanOrEqual(BATCH_SIZE + WORKERS);
     for (const call of lost) expect(killedAt - call.at).toBeLessThan(FLUSH_INTERVAL_MS + TIMER_SLACK_MS);
+    expect(await rollupMismatches(database.db)).toEqual([]);
   }, 120_000);
 });
