@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumOptions } from '../helpers/chromium.ts';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
 import { createKey } from '../../src/services/keys.ts';
 import { connectClient } from '../helpers/mcp.ts';
@@ -28,10 +29,7 @@ beforeAll(async () => {
   // PUBLIC_URL set (the OAuth issuer), so an app can connect through OAuth too.
   server = await startOAuthServer({ DATABASE_URL: database.url, ADMIN_TOKEN, USAGE_FLUSH_INTERVAL_MS: '100' });
   // launch() gives every run a fresh temporary profile (it refuses --user-data-dir).
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await chromium.launch(chromiumOptions);
 }, 60_000);
 
 afterAll(async () => {

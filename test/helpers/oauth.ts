@@ -1,6 +1,8 @@
 // Acting as an OAuth client and as the user on the sign-in and consent pages, over real HTTP.
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 
 /** An OAuthClientProvider that keeps everything in memory and records where it was sent to authorize. */
@@ -205,4 +207,30 @@ export async function startOAuthServer(env: Record<string, string>): Promise<imp
   const { startServer } = await import('./server.ts');
   const port = await freePort();
   return startServer({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, KEY_CACHE_TTL_SECONDS: '0', ...env });
+}
+
+/** A client's redirect URI on loopback: records each authorization response it receives. */
+export interface RedirectReceiver {
+  url: string;
+  received: URL[];
+  close(): Promise<void>;
+}
+
+/** Listens on a free loopback port and answers /callback as an app's redirect page would. */
+export async function startRedirectReceiver(): Promise<RedirectReceiver> {
+  const received: URL[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://127.0.0.1');
+    if (url.pathname === '/callback') received.push(url); // not the browser's /favicon.ico
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('You can close this window.');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`,
+    received,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

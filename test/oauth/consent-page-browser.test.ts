@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerClient } from '../../src/oauth/client-store.ts';
@@ -8,31 +6,22 @@ import { createKey } from '../../src/services/keys.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { launchChromium, testOutputDir } from '../helpers/chromium.ts';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
-import { pkcePair, startOAuthServer, tokenRequest } from '../helpers/oauth.ts';
+import { pkcePair, type RedirectReceiver, startOAuthServer, startRedirectReceiver, tokenRequest } from '../helpers/oauth.ts';
 import type { RunningServer } from '../helpers/server.ts';
 
 let database: TempDatabase;
 let server: RunningServer;
-let callback: Server;
-let callbackUrl: string;
-const received: URL[] = [];
+let callback: RedirectReceiver;
 
 beforeAll(async () => {
-  callback = createServer((req, res) => {
-    const url = new URL(req.url!, 'http://127.0.0.1');
-    if (url.pathname === '/callback') received.push(url); // not the browser's /favicon.ico
-    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('You can close this window.');
-  });
-  await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
-  callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
+  callback = await startRedirectReceiver();
   database = await tempDatabase();
   server = await startOAuthServer({ DATABASE_URL: database.url });
 });
 
 afterAll(async () => {
   await server?.stop();
-  callback?.closeAllConnections();
-  await new Promise((resolve) => callback?.close(resolve));
+  await callback?.close();
   database?.dispose();
 });
 
@@ -40,10 +29,10 @@ describe('the sign-in and consent pages in headless Chromium', () => {
   it('lets a user paste a key, narrow the scopes and allow, without script and without CSP violations', async () => {
     await createTenant(database.db, { slug: 'acme', name: 'Acme Corp', scopes: 'math,notes:*' });
     const { key } = await createKey(database.db, { tenant: 'acme', scopes: 'math,notes:*', name: 'laptop' });
-    const client = await registerClient(database.db, { name: 'Browser test app', redirectUris: [callbackUrl] });
+    const client = await registerClient(database.db, { name: 'Browser test app', redirectUris: [callback.url] });
     const { verifier, challenge } = await pkcePair();
     const authorize = new URL('/authorize', server.url);
-    const params = { response_type: 'code', client_id: client.clientId, redirect_uri: callbackUrl, code_challenge: challenge, code_challenge_method: 'S256', resource: `${server.url}/mcp`, state: 'browser-state', scope: 'math notes:read notes:write' };
+    const params = { response_type: 'code', client_id: client.clientId, redirect_uri: callback.url, code_challenge: challenge, code_challenge_method: 'S256', resource: `${server.url}/mcp`, state: 'browser-state', scope: 'math notes:read notes:write' };
     for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
 
     const browser = await launchChromium();
@@ -67,13 +56,13 @@ describe('the sign-in and consent pages in headless Chromium', () => {
 
       await page.getByLabel('notes:write').uncheck();
       await page.getByRole('button', { name: 'Allow' }).click();
-      await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => callback.received.length, { timeout: 10_000 }).toBe(1);
 
       expect(problems).toEqual([]);
-      expect(new Set(requests)).toEqual(new Set([server.url, new URL(callbackUrl).origin])); // nothing third-party
-      const back = received[0]!;
+      expect(new Set(requests)).toEqual(new Set([server.url, new URL(callback.url).origin])); // nothing third-party
+      const back = callback.received[0]!;
       expect(back.searchParams.get('state')).toBe('browser-state');
-      const tokens = await tokenRequest(server.url, { grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, client_id: client.clientId, redirect_uri: callbackUrl });
+      const tokens = await tokenRequest(server.url, { grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, client_id: client.clientId, redirect_uri: callback.url });
       expect(tokens.status).toBe(200);
       expect(tokens.body.scope.split(' ').sort()).toEqual(['math', 'notes:read']);
     } finally {

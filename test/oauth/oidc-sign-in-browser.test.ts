@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/crypto/secret-box.ts';
@@ -9,7 +7,7 @@ import { addSignInProvider } from '../../src/services/sign-in-providers.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { launchChromium, testOutputDir } from '../helpers/chromium.ts';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
-import { pkcePair, tokenRequest } from '../helpers/oauth.ts';
+import { pkcePair, type RedirectReceiver, startRedirectReceiver, tokenRequest } from '../helpers/oauth.ts';
 import { startIdp, type TestIdp } from '../helpers/oidc-provider.ts';
 import { freePort } from '../helpers/proc.ts';
 import { secretsKey } from '../helpers/secrets.ts';
@@ -18,18 +16,10 @@ import { type RunningServer, startServer } from '../helpers/server.ts';
 let database: TempDatabase;
 let server: RunningServer;
 let idp: TestIdp;
-let callback: Server;
-let callbackUrl: string;
-const received: URL[] = [];
+let callback: RedirectReceiver;
 
 beforeAll(async () => {
-  callback = createServer((req, res) => {
-    const url = new URL(req.url!, 'http://127.0.0.1');
-    if (url.pathname === '/callback') received.push(url);
-    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('You can close this window.');
-  });
-  await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
-  callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
+  callback = await startRedirectReceiver();
 
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'acme', name: 'Acme Corp', scopes: 'math' });
@@ -48,17 +38,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   await idp?.close();
-  callback?.closeAllConnections();
-  await new Promise((resolve) => callback?.close(resolve));
+  await callback?.close();
   database?.dispose();
 });
 
 describe('OpenID Connect sign-in in headless Chromium', () => {
   it("finds a tenant's SSO from a work email, signs in at the provider and reaches consent, with no CSP violation on our pages", async () => {
-    const client = await registerClient(database.db, { name: 'Browser test app', redirectUris: [callbackUrl] });
+    const client = await registerClient(database.db, { name: 'Browser test app', redirectUris: [callback.url] });
     const { verifier, challenge } = await pkcePair();
     const authorize = new URL('/authorize', server.url);
-    const params = { response_type: 'code', client_id: client.clientId, redirect_uri: callbackUrl, code_challenge: challenge, code_challenge_method: 'S256', resource: `${server.url}/mcp`, state: 'oidc-browser' };
+    const params = { response_type: 'code', client_id: client.clientId, redirect_uri: callback.url, code_challenge: challenge, code_challenge_method: 'S256', resource: `${server.url}/mcp`, state: 'oidc-browser' };
     for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
 
     const browser = await launchChromium();
@@ -86,10 +75,10 @@ describe('OpenID Connect sign-in in headless Chromium', () => {
       await page.getByRole('heading', { name: 'Allow Browser test app to use your tools?' }).waitFor();
       expect(await page.textContent('main')).toContain('Acme Corp (acme)');
       await page.getByRole('button', { name: 'Allow' }).click();
-      await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => callback.received.length, { timeout: 10_000 }).toBe(1);
       expect(problems).toEqual([]);
 
-      const tokens = await tokenRequest(server.url, { grant_type: 'authorization_code', code: received[0]!.searchParams.get('code')!, code_verifier: verifier, client_id: client.clientId, redirect_uri: callbackUrl });
+      const tokens = await tokenRequest(server.url, { grant_type: 'authorization_code', code: callback.received[0]!.searchParams.get('code')!, code_verifier: verifier, client_id: client.clientId, redirect_uri: callback.url });
       expect(tokens.status).toBe(200);
       expect(tokens.body.scope).toBe('math');
     } finally {
