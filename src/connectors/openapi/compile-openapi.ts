@@ -157,7 +157,7 @@ function matches(filter: OpenApiFilter, operation: Operation): boolean {
 }
 
 function toolName(prefix: string, operation: Operation): string {
-  const raw = operation.operationId ?? `${operation.method.toLowerCase()}_${operation.path}`;
+  const raw = operation.operationId ?? `${operation.method.toLowerCase()} ${operation.path}`;
   const part = raw.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^_+|_+$/g, '') || operation.method.toLowerCase();
   return `${prefix}_${part}`.slice(0, NAME_LIMIT);
 }
