@@ -85,5 +85,6 @@ function failure(error: unknown, status: number | null, signal: AbortSignal, wha
     return new UpstreamMcpError(timedOut ? 'The upstream did not answer in time' : 'The call to the upstream was cancelled', status);
   }
   if (error instanceof SyntaxError) return new UpstreamMcpError(`The upstream answered ${status} with an event that is not JSON`, status);
-  return new UpstreamMcpError(`${what}: ${error instanceof Error ? error.message : String(error)}`, status);
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''; // Node's "fetch failed" says why only in its cause
+  return new UpstreamMcpError(`${what}: ${error instanceof Error ? error.message : String(error)}${cause}`, status);
 }
