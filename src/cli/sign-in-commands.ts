@@ -12,6 +12,7 @@ import {
   removeSignInProvider,
   resealSignInSecrets,
   type SignInProviderInfo,
+  updateSignInProvider,
 } from '../services/sign-in-providers.ts';
 import { table } from './format.ts';
 
@@ -19,7 +20,10 @@ import { table } from './format.ts';
 export const signInHelp = `  sign-in add --kind company|tenant --name <label> --issuer <url> --client-id <id>
               [--client-secret-file <file>] [--request-scopes <list>]
               company: --tenant-claim <claim>     tenant: --tenant <slug> [--email-domains <list>]
-              [--scope-claim <claim> | --grant-scopes <list>] [--json]
+              [--scope-claim <claim> | --grant-scopes <list>]
+              [--admin-claim <claim> --admin-values <list>]   who may sign in to /portal (unset: nobody)
+              [--json]
+  sign-in update <id> [--name <label>] [--admin-claim <claim>|none] [--admin-values <list>] [--json]
   sign-in list [--tenant <slug>] [--json]
   sign-in show <id> [--json]
   sign-in remove <id>
@@ -38,6 +42,8 @@ export const signInOptions = {
   'api-key': { type: 'string' },
   company: { type: 'string' },
   'tenant-sso': { type: 'string' },
+  'admin-claim': { type: 'string' },
+  'admin-values': { type: 'string' },
 } as const;
 
 interface SignInFlags {
@@ -56,11 +62,13 @@ interface SignInFlags {
   'api-key'?: string;
   company?: string;
   'tenant-sso'?: string;
+  'admin-claim'?: string;
+  'admin-values'?: string;
 }
 
 type SignInCommand = (db: Database, args: string[], flags: SignInFlags, config: Config) => Promise<string>;
 
-/** `sign-in add|list|show|remove|methods` and `secrets reseal`. Client secrets are read from a file, never from the command line, and never printed. */
+/** `sign-in add|update|list|show|remove|methods` and `secrets reseal`. Client secrets are read from a file, never from the command line, and never printed. */
 export const signInCommands: Record<string, SignInCommand> = {
   'sign-in add': async (db, _args, flags, config) => {
     const file = flags['client-secret-file'];
@@ -76,13 +84,26 @@ export const signInCommands: Record<string, SignInCommand> = {
       scopeClaim: flags['scope-claim'],
       grantScopes: flags['grant-scopes'],
       emailDomains: flags['email-domains'],
+      adminClaim: flags['admin-claim'],
+      adminValues: flags['admin-values'],
     });
     if (flags.json) return JSON.stringify(added);
     const who = added.kind === 'company' ? `every tenant, named by claim ${added.tenantClaim}` : `tenant ${added.tenant}`;
     const line = `Added sign-in provider ${added.id} (${added.name}, ${added.issuer}) for ${who}; client secret ${added.secretKeyId ? `stored encrypted with key ${added.secretKeyId}` : 'none (public client)'}.`;
     const redirect = `Register ${publicUrl(config)}/oauth/sign-in/oidc/callback as its redirect URI at the provider.`;
     const off = config.SECRETS_ENCRYPTION_KEY ? '' : '\nSign-in with it stays off until the server runs with SECRETS_ENCRYPTION_KEY.';
-    return `${line}\n${redirect}${off}`;
+    return `${line}\n${adminLine(added)}\n${redirect}${off}`;
+  },
+
+  'sign-in update': async (db, [id], flags) => {
+    const claim = flags['admin-claim'];
+    const updated = await updateSignInProvider(db, need(id, '<id>'), {
+      name: flags.name,
+      adminClaim: claim === 'none' ? null : claim,
+      adminValues: flags['admin-values'],
+    });
+    if (flags.json) return JSON.stringify(updated);
+    return `Updated sign-in provider ${updated.id} (${updated.name}).\n${adminLine(updated)}`;
   },
 
   'sign-in list': async (db, _args, flags) => {
@@ -94,7 +115,7 @@ export const signInCommands: Record<string, SignInCommand> = {
   'sign-in show': async (db, [id], flags) => {
     const provider = await getSignInProvider(db, need(id, '<id>'));
     if (flags.json) return JSON.stringify(provider);
-    return Object.entries({ ...provider, requestScopes: provider.requestScopes.join(' '), grantScopes: provider.grantScopes?.join(',') ?? '', emailDomains: provider.emailDomains.join(',') })
+    return Object.entries({ ...provider, requestScopes: provider.requestScopes.join(' '), grantScopes: provider.grantScopes?.join(',') ?? '', emailDomains: provider.emailDomains.join(','), adminValues: provider.adminValues?.join(',') ?? '' })
       .map(([k, v]) => `${k.padEnd(14)} ${v ?? ''}`)
       .join('\n');
   },
@@ -121,6 +142,11 @@ export const signInCommands: Record<string, SignInCommand> = {
     return `Sealed ${count} secret${count === 1 ? '' : 's'} again with key ${box.currentKeyId}.`;
   },
 };
+
+function adminLine(p: SignInProviderInfo): string {
+  if (p.adminClaim === null) return 'Portal: nobody signs in to /portal through it (no --admin-claim).';
+  return `Portal: users whose claim ${p.adminClaim} holds ${p.adminValues!.join(' or ')} sign in to /portal as their tenant's administrator.`;
+}
 
 function row(p: SignInProviderInfo): Record<string, unknown> {
   return {
