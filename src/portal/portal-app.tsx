@@ -129,9 +129,9 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
     try {
       const scopes = scopeList(formText(form, 'scopes') ?? '');
       // Never above the signed-in key's own scopes, or the provider's ceiling; createKey then holds them within the plan.
+      if (!admin.viaKey && scopes.includes(TENANT_ADMIN_SCOPE)) throw new AppError('invalid', `Only your provider creates administrator keys (${TENANT_ADMIN_SCOPE}); sign in with an administrator key to hand one out`);
       const beyond = uncovered(admin.ceiling, scopes);
       if (beyond.length > 0) throw new AppError('invalid', `Scope ${beyond.join(', ')} is beyond ${admin.viaKey ? "your own key's scopes" : 'what your sign-in allows'} (${admin.ceiling.join(', ')})`);
-      if (!admin.viaKey && scopes.includes(TENANT_ADMIN_SCOPE)) throw new AppError('invalid', `Only your provider creates administrator keys (${TENANT_ADMIN_SCOPE}); sign in with an administrator key to hand one out`);
       const expiresIn = formText(form, 'expiresIn');
       const key = await createKey(db, { tenant: tenant.slug, scopes, name: formText(form, 'name'), expiresInMs: expiresIn === undefined ? undefined : parseDuration(expiresIn) });
       log.info(`Portal: ${admin.actor} of ${tenant.slug} created key ${key.id}`);
