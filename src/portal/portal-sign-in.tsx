@@ -180,36 +180,39 @@ export class PortalSignIn implements PortalSignInTarget {
     };
   }
 
+  /** Why the provider cannot sign anyone in here: it has no admin rule. */
   refusal(record: SignInProviderRecord): string | undefined {
     if (record.provider.adminClaim === null) return `${record.provider.name} does not sign administrators in to this page. Sign in another way.`;
     return undefined;
   }
 
+  /** Checks the admin rule, the tenant and its plan for a user the callback validated, then starts the session. */
   async complete(c: Context, record: SignInProviderRecord, claims: IDToken, user: SignedInUser): Promise<Response> {
     const { provider } = record;
     const [tenant] = await this.#deps.db.select().from(tenants).where(eq(tenants.id, user.tenantId)).limit(1);
-    const refusal = this.refusal(record) ?? (tenant ? await this.#tenantRefusal(tenant, provider) : 'Your organisation no longer exists.');
+    if (!tenant) return this.refuse(c, 'Your organisation no longer exists.');
+    const refusal = this.refusal(record) ?? (await this.#tenantRefusal(tenant, provider));
     if (refusal) return this.refuse(c, refusal);
     if (!holdsAdminClaim(provider, claims)) {
-      this.#deps.log.warn(`Refused a portal sign-in with provider ${provider.id}: ${user.subject} is not an administrator of ${tenant!.slug} (claim "${provider.adminClaim}")`);
-      return this.refuse(c, `You signed in with ${provider.name}, but your account is not an administrator of ${tenant!.name}. Ask whoever manages your accounts at ${provider.name} to make you one, or paste an administrator key.`);
+      this.#deps.log.warn(`Refused a portal sign-in with provider ${provider.id}: ${user.subject} is not an administrator of ${tenant.slug} (claim "${provider.adminClaim}")`);
+      return this.refuse(c, `You signed in with ${provider.name}, but your account is not an administrator of ${tenant.name}. Ask whoever manages your accounts at ${provider.name} to make you one, or paste an administrator key.`);
     }
     await this.sessions.start(c, {
-      tenant: tenant!.slug,
+      tenant: tenant.slug,
       subject: user.subject,
       providerId: provider.id,
       name: displayName(claims),
       rule: await adminRuleDigest(provider),
       maxScopes: user.maxScopes,
     });
-    this.#deps.log.info(`Portal: ${user.subject} signed in to ${tenant!.slug} through provider ${provider.id}`);
+    this.#deps.log.info(`Portal: ${user.subject} signed in to ${tenant.slug} through provider ${provider.id}`);
     // A page, not a redirect: the browser came here from the provider's site, and a redirect in
     // that navigation would not carry the SameSite=Strict session cookie. The refresh is ours.
     const response = await c.html(
       <Layout title="Signed in" base="/portal" brand={BRAND}>
         <meta http-equiv="refresh" content="0; url=/portal" />
         <h1>Signed in</h1>
-        <p>{`Signed in to ${tenant!.name} as ${displayName(claims)}.`}</p>
+        <p>{`Signed in to ${tenant.name} as ${displayName(claims)}.`}</p>
         <p>
           <a href="/portal">Continue to your MCP access page</a>
         </p>
@@ -219,6 +222,7 @@ export class PortalSignIn implements PortalSignInTarget {
     return response;
   }
 
+  /** The sign-in page with the reason a sign-in was refused, answered on the callback's path. */
   async refuse(c: Context, message: string): Promise<Response> {
     const response = await this.loginPage(c, 400, message);
     setPageSecurityHeaders(response.headers);
