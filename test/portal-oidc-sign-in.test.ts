@@ -185,6 +185,16 @@ describe('an administrator signing in through a company provider', () => {
     expect(res.headers.get('Location')).toBe('/portal/login');
   });
 
+  it('signs out: the session cookie is cleared', async () => {
+    const other = new HttpBrowser();
+    await signInWith(other, 'Sign in with Example Corp', 'alice');
+    const cookie = cookieHeader(other);
+    const csrf = csrfIn((await other.open(`${server.url}/portal`)).body);
+    const out = await postForm(server.url, '/portal/logout', { csrf }, { cookie });
+    expect(out.status).toBe(303);
+    expect(out.headers.getSetCookie().some((c) => /^tmcp_portal=;/.test(c) && /Max-Age=0/i.test(c))).toBe(true);
+  });
+
   it('never logs the client secret or a session', () => {
     expectNoSecretsIn(server.output(), [COMPANY_SECRET, browser.cookie('tmcp_portal')!]);
   });
