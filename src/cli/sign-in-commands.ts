@@ -109,7 +109,7 @@ export const signInCommands: Record<string, SignInCommand> = {
   'sign-in list': async (db, _args, flags) => {
     const providers = await listSignInProviders(db, flags.tenant);
     if (flags.json) return JSON.stringify(providers);
-    return table(providers.map(row), ['id', 'kind', 'tenant', 'name', 'issuer', 'clientId', 'secret', 'selects', 'createdAt']);
+    return table(providers.map(row), ['id', 'kind', 'tenant', 'name', 'issuer', 'clientId', 'secret', 'selects', 'portalAdmins', 'createdAt']);
   },
 
   'sign-in show': async (db, [id], flags) => {
@@ -154,6 +154,7 @@ function row(p: SignInProviderInfo): Record<string, unknown> {
     tenant: p.tenant ?? '(all)',
     secret: p.secretKeyId ? `sealed (${p.secretKeyId})` : 'none',
     selects: p.kind === 'company' ? `claim ${p.tenantClaim}` : p.emailDomains.join(',') || `organisation ${p.tenant}`,
+    portalAdmins: p.adminClaim === null ? 'nobody' : `${p.adminClaim}: ${p.adminValues!.join(',')}`,
   };
 }
 

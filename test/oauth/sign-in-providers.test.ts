@@ -51,6 +51,7 @@ describe('sign-in provider commands', () => {
     expect(add.stderr).toBe('');
     expect(add.stdout).toContain('Portal: users whose claim groups holds mcp-admins sign in to /portal as their tenant\'s administrator.');
     const id = /provider (sip_[a-z2-7]{12})/.exec(add.stdout)![1]!;
+    expect((await runMain(['sign-in', 'list'], env)).stdout).toMatch(new RegExp(`${id}.*groups: mcp-admins`));
     const changed = JSON.parse((await runMain(['sign-in', 'update', id, '--admin-values', 'mcp-admins,owners', '--json'], env)).stdout);
     expect(changed).toMatchObject({ adminClaim: 'groups', adminValues: ['mcp-admins', 'owners'] });
     expect((await runMain(['sign-in', 'show', id], env)).stdout).toMatch(/adminValues\s+mcp-admins,owners/);
