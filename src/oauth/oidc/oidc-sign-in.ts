@@ -129,7 +129,7 @@ function createExtension(options: OidcSignInOptions, kit: SignInKit): SignInExte
     if (!saved) return kit.errorPage('Cannot sign in', 'This sign-in expired or was started in another browser. Start connecting again from the app.', 400);
     const portal = saved.purpose === 'portal' ? options.portal : undefined;
     if (saved.purpose === 'portal' && !portal) return kit.errorPage('Cannot sign in', 'Signing in to the customer page through a provider is off on this server.', 404);
-    if (saved.pendingId !== undefined && !(await kit.pending(c, saved.pendingId))) return expired();
+    if (!portal && (typeof saved.pendingId !== 'string' || !(await kit.pending(c, saved.pendingId)))) return expired();
     const again = (error: string) => (portal ? portal.refuse(c, error) : kit.signInAgain(c, saved.pendingId!, error));
     const record = await signInProviderRecord(db, saved.providerId);
     if (!record) return again('This sign-in option was removed while you were signing in. Choose another.');
