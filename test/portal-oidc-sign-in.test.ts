@@ -277,6 +277,16 @@ describe('the session, re-checked on every request', () => {
     }
   });
 
+  it("ends when the tenant's plan drops tenant:admin", async () => {
+    const browser = await signedIn();
+    await updateTenant(database.db, 'acme', { scopes: 'math,notes:*' });
+    try {
+      expect((await browser.open(`${server.url}/portal`)).url.pathname).toBe('/portal/login');
+    } finally {
+      await updateTenant(database.db, 'acme', { scopes: 'math,notes:*,tenant:admin' });
+    }
+  });
+
   it('ends when the tenant is suspended', async () => {
     const browser = await signedIn();
     await updateTenant(database.db, 'acme', { status: 'suspended' });
