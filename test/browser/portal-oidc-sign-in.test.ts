@@ -15,17 +15,22 @@ import { type RunningServer, startServer } from '../helpers/server.ts';
 
 // A customer's administrator signs in to /portal through the company's OpenID Connect provider
 // (a real oidc-provider on loopback), in real headless Chromium against the real Node server.
+// The browser reaches the server as localhost and the provider as 127.0.0.1: two sites, as in
+// production, so the return from the provider is a cross-site navigation and the SameSite=Strict
+// session cookie must still reach /portal.
 
 let database: TempDatabase;
 let server: RunningServer;
 let idp: TestIdp;
+/** The server as the browser reaches it (PUBLIC_URL); `server.url` is its 127.0.0.1 address. */
+let site: string;
 
 beforeAll(async () => {
   database = await tempDatabase();
   await createTenant(database.db, { slug: 'acme', name: 'Acme Corp', scopes: 'math,notes:*,tenant:admin' });
   await createTenant(database.db, { slug: 'globex', name: 'Globex', scopes: 'math,tenant:admin' });
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
+  const publicUrl = `http://localhost:${port}`;
   idp = await startIdp({
     clients: [{ clientId: 'tenant-mcp', clientSecret: 'company-client-secret', redirectUris: [`${publicUrl}/oauth/sign-in/oidc/callback`] }],
     accounts: {
@@ -46,6 +51,7 @@ beforeAll(async () => {
     adminValues: 'mcp-admins',
   });
   // TOKEN_SIGNING_KEY is generated into DATA_DIR on first start: the OAuth server (and its callback) is on.
+  site = publicUrl;
   server = await startServer({ DATABASE_URL: database.url, PORT: String(port), PUBLIC_URL: publicUrl, SECRETS_ENCRYPTION_KEY: key, KEY_CACHE_TTL_SECONDS: '0', DATA_DIR: database.dir });
 }, 60_000);
 
@@ -59,14 +65,14 @@ afterAll(async () => {
 function watchErrors(page: Page): string[] {
   const problems: string[] = [];
   const expected = 'Failed to load resource: the server responded with a status of 400';
-  page.on('console', (m) => m.type() === 'error' && m.location().url.startsWith(server.url) && !m.text().startsWith(expected) && problems.push(m.text()));
+  page.on('console', (m) => m.type() === 'error' && m.location().url.startsWith(site) && !m.text().startsWith(expected) && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
   return problems;
 }
 
 /** From the portal's sign-in page, through the provider's own login and consent pages. */
 async function signInAtProvider(page: Page, account: string): Promise<void> {
-  await page.goto(`${server.url}/portal`);
+  await page.goto(`${site}/portal`);
   await page.getByRole('link', { name: 'Sign in with Example Corp' }).click();
   await page.waitForURL((url) => url.origin === idp.issuer);
   await page.locator('input[name="login"]').fill(account);
@@ -121,7 +127,7 @@ describe('portal sign-in through OpenID Connect in headless Chromium', () => {
       // The key form is still there, to sign in another way.
       await page.getByLabel('Administrator API key').waitFor();
       expect((await browser.context.cookies()).map((c) => c.name)).not.toContain('tmcp_portal');
-      await page.goto(`${server.url}/portal`);
+      await page.goto(`${site}/portal`);
       expect(new URL(page.url()).pathname).toBe('/portal/login');
       expect(problems).toEqual([]);
     } finally {
