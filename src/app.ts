@@ -29,6 +29,7 @@ import { createOAuthApp } from './oauth/oauth-app.ts';
 import { oidcSignIn } from './oauth/oidc/oidc-sign-in.ts';
 import type { ResolveHost } from './oauth/public-address.ts';
 import { createPortalApp } from './portal/portal-app.tsx';
+import { PortalSignIn } from './portal/portal-sign-in.tsx';
 import { type AnyTool, allTools, scopesOnOffer } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
@@ -188,6 +189,8 @@ export function createApp(deps: AppDeps): TenantMcp {
     }),
   );
 
+  const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
+  const portalSignIn = new PortalSignIn({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token), oidc: oauth && secretBox !== undefined });
   if (oauth) {
     app.route(
       '/',
@@ -204,15 +207,14 @@ export function createApp(deps: AppDeps): TenantMcp {
         cimdAllowedPrivateHosts: config.OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS,
         cimdTimeoutMs: config.OAUTH_CIMD_TIMEOUT_MS,
         resolveHost: deps.resolveHost,
-        signIn: secretBox && oidcSignIn({ db, secretBox, publicUrl: publicUrl(config), log, timeoutMs: config.OIDC_TIMEOUT_MS }),
+        signIn: secretBox && oidcSignIn({ db, secretBox, publicUrl: publicUrl(config), log, timeoutMs: config.OIDC_TIMEOUT_MS, portal: portalSignIn }),
       }),
     );
   }
 
   app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox, connectors: { env: connectorsEnv, onChange: () => catalog.invalidate() } }));
-  const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
   app.route('/console', createConsoleApp({ db, config, log, verifyAdmin: adminVerifier(config), signer: sessionSigner }));
-  app.route('/portal', createPortalApp({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token) }));
+  app.route('/portal', createPortalApp({ db, config, log, signIn: portalSignIn }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

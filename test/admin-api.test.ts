@@ -520,6 +520,23 @@ describe('sign-in providers', () => {
     expectProblem(await admin.request('DELETE', `/sign-in-providers/${sso.body.id}`), 404, 'not-found');
   });
 
+  it('sets, changes and removes the admin rule that lets users sign in to /portal', async () => {
+    const added = await admin.post('/sign-in-providers', { kind: 'tenant', tenant: 'sso-co', name: 'Portal SSO', issuer: 'https://portal-sso.example.com', clientId: 'p', adminClaim: 'groups', adminValues: ['mcp-admins'] });
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ adminClaim: 'groups', adminValues: ['mcp-admins'] });
+    const id = added.body.id as string;
+    const changed = await admin.patch(`/sign-in-providers/${id}`, { name: 'Portal SSO 2', adminValues: 'mcp-admins, owners' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ name: 'Portal SSO 2', adminClaim: 'groups', adminValues: ['mcp-admins', 'owners'] });
+    const removed = await admin.patch(`/sign-in-providers/${id}`, { adminClaim: null });
+    expect(removed.body).toMatchObject({ adminClaim: null, adminValues: null });
+    expectProblem(await admin.patch(`/sign-in-providers/${id}`, { adminValues: ['x'] }), 400, 'invalid'); // values without a claim
+    expectProblem(await admin.patch(`/sign-in-providers/${id}`, { adminClaim: 'groups' }), 400, 'invalid'); // a claim without values
+    expectProblem(await admin.patch(`/sign-in-providers/${id}`, { issuer: 'https://elsewhere.example' }), 400, 'invalid');
+    expectProblem(await admin.patch('/sign-in-providers/sip_aaaaaaaaaaaa', { name: 'x' }), 404, 'not-found');
+    expectProblem(await admin.post('/sign-in-providers', { kind: 'tenant', tenant: 'sso-co', name: 'Half', issuer: 'https://half.example.com', clientId: 'h', adminValues: 'x' }), 400, 'invalid');
+  });
+
   it("reads and changes a tenant's sign-in methods", async () => {
     expect((await admin.get('/tenants/sso-co/sign-in-methods')).body).toEqual({ apiKey: true, company: true, tenantSso: true });
     const changed = await admin.patch('/tenants/sso-co/sign-in-methods', { apiKey: false });
