@@ -214,7 +214,7 @@ export function createApp(deps: AppDeps): TenantMcp {
 
   app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox, connectors: { env: connectorsEnv, onChange: () => catalog.invalidate() } }));
   app.route('/console', createConsoleApp({ db, config, log, verifyAdmin: adminVerifier(config), signer: sessionSigner }));
-  app.route('/portal', createPortalApp({ db, config, log, signIn: portalSignIn }));
+  app.route('/portal', createPortalApp({ db, config, log, signIn: portalSignIn, connectors: connectorsEnv }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

@@ -8,6 +8,7 @@ import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import { bodyLimit } from '../http/body-limit.ts';
 import { connectionSnippets } from '../services/connection-snippets.ts';
+import { type ConnectorEnv, removeConnectorSecret, setConnectorSecret, tenantConnectorSecrets } from '../services/connectors.ts';
 import { parseDuration } from '../services/duration.ts';
 import { createKey, listKeys, revokeKey } from '../services/keys.ts';
 import { listLimits } from '../services/limits.ts';
@@ -30,6 +31,8 @@ export interface PortalAppDeps {
   log: Logger;
   /** Signing in: the key form, OpenID Connect providers, and the session check. */
   signIn: PortalSignIn;
+  /** Seals the tenant's connector secrets, and makes this instance forget the old one. */
+  connectors: Pick<ConnectorEnv, 'secretBox' | 'credentials'>;
 }
 
 const MAX_FORM_BYTES = 64 * 1024;
@@ -102,17 +105,18 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
       const [total] = (await aggregateUsage(db, { tenant: tenant.slug, since: monthStart, keyId: narrow.keyId, tool: narrow.tool })).items;
       return total ? total.calls - total.denied - total.rateLimited : 0;
     };
-    const [overview, recent, limits, monthCalls, apps] = await Promise.all([
+    const [overview, recent, limits, monthCalls, apps, connectorSecrets] = await Promise.all([
       usageOverview(db, { ...filter, bucketMs: range.bucketMs }),
       listUsage(db, { ...filter, limit: 50 }),
       listLimits(db, tenant.slug),
       admitted({}),
       tenantGrants(db, tenant.slug),
+      tenantConnectorSecrets(db, tenant.id),
     ]);
     const quotas: QuotaUse[] = [];
     for (const limit of limits.filter((l) => l.quota !== null)) quotas.push({ limit, used: await admitted({ keyId: limit.keyId ?? undefined, tool: limit.tool ?? undefined }) });
     return c.html(
-      <PortalPage csrf={c.get('csrf')} tenant={tenant} signedIn={admin} range={range} keyFilter={keyFilter} overview={overview} rows={recent.items} keys={keys} limits={limits} quotas={quotas} monthCalls={monthCalls} grants={apps.grants} clientNames={apps.clientNames} accessTokenTtlSeconds={config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} notice={c.req.query('notice')} {...extra} error={error} />,
+      <PortalPage csrf={c.get('csrf')} tenant={tenant} signedIn={admin} range={range} keyFilter={keyFilter} overview={overview} rows={recent.items} keys={keys} limits={limits} quotas={quotas} monthCalls={monthCalls} grants={apps.grants} clientNames={apps.clientNames} accessTokenTtlSeconds={config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} connectorSecrets={connectorSecrets} notice={c.req.query('notice')} {...extra} error={error} />,
       status,
     );
   };
@@ -157,6 +161,31 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
       await revokeTenantGrant(db, tenant.slug, id, 'revoked by the tenant administrator');
       log.info(`Portal: ${actor} of ${tenant.slug} revoked grant ${id}`);
       return c.redirect(`/portal?notice=${encodeURIComponent(`Disconnected the app (grant ${id}): it can no longer refresh, and its access tokens stop working within ${config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} s.`)}`, 303);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  app.post('/connectors/:name/secret', async (c) => {
+    const { actor, tenant } = admins.get(c.req.raw)!;
+    const form = await c.req.parseBody();
+    try {
+      const name = c.req.param('name');
+      // Only connectors that ask tenants for a secret: the service refuses the others.
+      await setConnectorSecret(db, deps.connectors, name, tenant.slug, typeof form.secret === 'string' ? form.secret : '');
+      log.info(`Portal: ${actor} of ${tenant.slug} set the secret for connector ${name}`);
+      return c.redirect(`/portal?notice=${encodeURIComponent(`Saved your credential for ${name}. It is used from the next call.`)}`, 303);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  app.post('/connectors/:name/secret/remove', async (c) => {
+    const { actor, tenant } = admins.get(c.req.raw)!;
+    try {
+      const name = c.req.param('name');
+      await removeConnectorSecret(db, deps.connectors, name, tenant.slug);
+      log.info(`Portal: ${actor} of ${tenant.slug} removed the secret for connector ${name}`);
+      return c.redirect(`/portal?notice=${encodeURIComponent(`Removed your credential for ${name}.`)}`, 303);
     } catch (error) {
       return failed(c, error);
     }

@@ -2,6 +2,7 @@ import type { Tenant } from '../db/schema.ts';
 import type { GrantInfo } from '../oauth/grants.ts';
 import type { ConnectionSnippets } from '../services/connection-snippets.ts';
 import type { CreatedKey, KeyInfo } from '../services/keys.ts';
+import { type ConnectorSecretState, ConnectorSecretsPanel } from './connector-secrets-panel.tsx';
 import type { PortalAdmin } from './portal-sign-in.tsx';
 import type { LimitInfo } from '../services/limits.ts';
 import type { UsageOverview, UsageRow } from '../services/usage.ts';
@@ -38,6 +39,8 @@ export interface PortalPageProps {
   grants: GrantInfo[];
   clientNames: ReadonlyMap<string, string>;
   accessTokenTtlSeconds: number;
+  /** Connectors that send a per-tenant secret, and whether this tenant has set its own. */
+  connectorSecrets: ConnectorSecretState[];
   created?: { key: CreatedKey; snippets: ConnectionSnippets };
   error?: string;
   notice?: string;
@@ -122,6 +125,8 @@ export function PortalPage(props: PortalPageProps) {
         <p class="muted">Apps (ChatGPT, Claude, VS Code…) you or your users signed in to through OAuth.</p>
         <GrantsTable grants={props.grants} clientNames={props.clientNames} csrf={csrf} revokeAction={(id) => `/portal/apps/${encodeURIComponent(id)}/revoke`} accessTokenTtlSeconds={props.accessTokenTtlSeconds} />
       </section>
+
+      <ConnectorSecretsPanel connectors={props.connectorSecrets} csrf={csrf} />
     </Layout>
   );
 }
