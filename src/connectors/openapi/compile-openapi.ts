@@ -85,6 +85,10 @@ async function validatedDocument(document: unknown): Promise<Json> {
     return (await dereference(structuredClone(document) as never, parserOptions())) as unknown as Json;
   } catch (error) {
     if (error instanceof OpenApiError) throw error;
+    if (error instanceof EvalError) {
+      // workerd forbids eval/new Function: compile on Node or Deno (CLI, admin API there) and store the result.
+      throw new OpenApiError(`Cannot compile OpenAPI documents on this runtime: its validator (Ajv) generates code, which the runtime forbids (${error.message})`);
+    }
     throw new OpenApiError(`The OpenAPI document is invalid: ${messageOf(error)}`);
   }
 }
