@@ -175,6 +175,13 @@ describe('compileOpenApi refusals', () => {
     expect(badOutput).toBe('Cannot make a tool of GET /y (y): its response schema cannot be converted to zod: Conditional schemas (if/then/else) are not supported');
   });
 
+  it('refuses a schema that $refs expand past 10,000 subschemas', async () => {
+    const schemas: Record<string, unknown> = { L0: { type: 'string' } };
+    for (let i = 1; i <= 5; i++) schemas[`L${i}`] = { type: 'object', properties: Object.fromEntries(Array.from({ length: 8 }, (_, j) => [`p${j}`, { $ref: `#/components/schemas/L${i - 1}` }])) };
+    const document = doc('3.1.0', { '/big': { get: { operationId: 'big', responses: ok({ $ref: '#/components/schemas/L5' }) } } }, { schemas });
+    expect(await refusal(document)).toBe('Cannot make a tool of GET /big (big): response: its schema has more than 10000 subschemas once its $refs are resolved');
+  });
+
   it('refuses cookie parameters, header parameters the proxy owns, and non-JSON request bodies', async () => {
     const cookie = doc('3.1.0', { '/me': { get: { operationId: 'me', parameters: [{ name: 'session', in: 'cookie', schema: { type: 'string' } }], responses: ok() } } });
     expect(await refusal(cookie)).toBe('Cannot make a tool of GET /me (me): cookie parameter "session" is not supported');
@@ -292,5 +299,11 @@ describe('compileOpenApi on a 3.0 document', () => {
     expect(() => parseOpenApiText('openapi: [')).toThrow(/^Cannot read the OpenAPI document as YAML: /);
     expect(() => parseOpenApiText('{"openapi": ')).toThrow(/^Cannot read the OpenAPI document as JSON: /);
     expect(() => parseOpenApiText('just text')).toThrow('Cannot read the OpenAPI document: it is neither a JSON object nor a YAML mapping');
+  });
+
+  it('refuses YAML whose aliases expand it past a million values', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 7; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    expect(() => parseOpenApiText(levels.join('\n'))).toThrow('Cannot read the OpenAPI document: its YAML aliases expand it past 1000000 values');
   });
 });

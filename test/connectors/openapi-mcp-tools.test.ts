@@ -20,7 +20,7 @@ beforeAll(async () => {
   const { tools } = await compileOpenApi(document, { prefix: 'petstore' });
   const server = new McpServer({ name: 'openapi-check', version: '1' });
   for (const tool of tools) {
-    const shape = (schema: object) => (z.fromJSONSchema(schema) as z.ZodObject).shape;
+    const shape = (schema: object) => (z.fromJSONSchema(schema as z.core.JSONSchema.JSONSchema) as z.ZodObject).shape;
     server.registerTool(
       tool.name,
       {
