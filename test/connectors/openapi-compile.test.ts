@@ -193,6 +193,11 @@ describe('compileOpenApi refusals', () => {
     const { tools } = await compileOpenApi(header('X-Request-Id'), { prefix: 'api' });
     expect(tools[0]!.operation.parameters).toEqual([{ name: 'X-Request-Id', in: 'header', argument: 'X-Request-Id' }]);
 
+    const matrix = doc('3.1.0', { '/a/{id}': { get: { operationId: 'a', parameters: [{ name: 'id', in: 'path', required: true, style: 'matrix', schema: { type: 'string' } }], responses: ok() } } });
+    expect(await refusal(matrix)).toBe('Cannot make a tool of GET /a/{id} (a): parameter "id" uses style "matrix", which is not supported');
+    const content = doc('3.1.0', { '/a': { get: { operationId: 'a', parameters: [{ name: 'filter', in: 'query', content: { 'application/json': { schema: { type: 'object' } } } }], responses: ok() } } });
+    expect(await refusal(content)).toBe('Cannot make a tool of GET /a (a): parameter "filter" is described with "content"; only parameters with a "schema" are supported');
+
     const upload = doc('3.1.0', { '/files': { post: { operationId: 'upload', requestBody: { content: { 'multipart/form-data': { schema: { type: 'object' } } } }, responses: ok() } } });
     expect(await refusal(upload)).toBe('Cannot make a tool of POST /files (upload): its request body is multipart/form-data only; only JSON request bodies are supported');
   });
