@@ -284,6 +284,15 @@ describe('compileOpenApi on a 3.0 document', () => {
     expect(zodObject(tool!.outputSchema).safeParse({ id: 'a', note: null, status: null }).success).toBe(true);
   });
 
+  it("gives the same Petstore tools from the example app's OpenAPI 3.0 document as from its 3.1 one", async () => {
+    const app = createPetstoreApp();
+    const document = app.getOpenAPIDocument({ openapi: '3.0.3', info: { title: 'Petstore example', version: '1.0.0' } });
+    expect(document.openapi).toBe('3.0.3');
+    const from30 = await compileOpenApi(document, { prefix: 'petstore' });
+    const from31 = await compileOpenApi(petstore(), { prefix: 'petstore' });
+    expect(from30.tools).toEqual(from31.tools);
+  });
+
   it('reads the same document from YAML', async () => {
     const yaml = [
       'openapi: 3.0.3',
