@@ -6,8 +6,9 @@ export type SchemaDirection = 'input' | 'output';
 const SCHEMA_ARRAY_KEYS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SCHEMA_KEYS = ['items', 'additionalProperties', 'not', 'contains', 'propertyNames', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties', 'additionalItems', 'contentSchema'];
 const SCHEMA_MAP_KEYS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
-// OpenAPI-only annotations that mean nothing to a JSON Schema consumer (and would only bloat tools/list).
-const DROPPED_KEYS = new Set(['discriminator', 'xml', 'externalDocs', '$schema', '$id', 'readOnly', 'writeOnly']);
+// OpenAPI-only annotations that mean nothing to a JSON Schema consumer (and would only bloat tools/list),
+// and identifiers (`$id`, draft-04 `id`) that zod would keep in its global registry on every rebuild.
+const DROPPED_KEYS = new Set(['discriminator', 'xml', 'externalDocs', '$schema', '$id', 'id', 'readOnly', 'writeOnly']);
 
 /**
  * Turns a dereferenced OpenAPI schema into plain JSON Schema 2020-12 for a tool: `example` and 3.0's
