@@ -10,6 +10,7 @@ import { loadSigningKey } from './auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from './config.ts';
 import { ConnectorCatalog } from './connectors/connector-catalog.ts';
 import { connectorEnv } from './connectors/connector-env.ts';
+import type { OpenApiCompiler } from './connectors/openapi/openapi-compiler.ts';
 import { createConsoleApp } from './console/console-app.tsx';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/database.ts';
@@ -51,8 +52,10 @@ export interface AppDeps {
   hashSecret?: HashSecret;
   /** Reads /mcp request bodies and notices disconnects; default the Fetch API. Node passes a faster native one. */
   requestReader?: RequestReader;
-  /** DNS lookups for the OAuth server's client metadata document checks; default none (IP literals only). */
+  /** DNS lookups for the OAuth server's client metadata document checks and connector upstreams; default none (IP literals only). */
   resolveHost?: ResolveHost;
+  /** Compiles OpenAPI documents for connectors added through the admin API; default none (refused, as on Workers). */
+  openApiCompiler?: OpenApiCompiler;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -100,7 +103,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
   const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : undefined;
   const tools = deps.tools ?? allTools;
-  const connectorsEnv = connectorEnv(db, config, { signingKey, secretBox, resolveHost: deps.resolveHost, builtIn: tools });
+  const connectorsEnv = connectorEnv(db, config, { signingKey, secretBox, resolveHost: deps.resolveHost, builtIn: tools, openApiCompiler: deps.openApiCompiler });
   const catalog = new ConnectorCatalog(db, {
     builtIn: tools,
     ttlMs: config.CONNECTOR_CACHE_TTL_SECONDS * 1000,
