@@ -79,9 +79,6 @@ export async function workerTarget(settings: Settings, options: { secrets?: stri
   );
   const worker = await unstable_startWorker({
     config: join(root, 'wrangler.jsonc'),
-    // `wrangler dev` derives this from nodejs_compat; unstable_startWorker does not, and the bundle has
-    // bare Node imports (`import("fs")` in @readme/openapi-parser) that only the v2 mode resolves.
-    build: { nodejsCompatMode: 'v2' },
     bindings,
     dev: { server: { hostname: '127.0.0.1', port: options.port ?? 0 }, inspector: false, persist, watch: false, logLevel: 'warn' },
   });
