@@ -212,6 +212,40 @@ describe('compileOpenApi refusals', () => {
   });
 });
 
+describe('compileOpenApi on a 3.1 document', () => {
+  it('keeps JSON Schema 2020-12 as it is, wraps a oneOf answer, and fills server variables with their defaults', async () => {
+    const document = {
+      openapi: '3.1.0',
+      info: { title: 'Shapes', version: '1' },
+      servers: [{ url: 'https://{region}.example.com/{base}', variables: { region: { default: 'eu', enum: ['eu', 'us'] }, base: { default: 'v2' } } }, { url: '/relative' }],
+      paths: {
+        '/shapes': {
+          post: {
+            operationId: 'addShape',
+            'x-internal': true,
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: { type: 'object', properties: { kind: { const: 'circle' }, radius: { type: ['number', 'null'], 'x-unit': 'cm' } }, required: ['kind'] } } },
+            },
+            responses: {
+              201: { description: 'A circle or a square', content: { 'application/json': { schema: { oneOf: [{ type: 'object', properties: { radius: { type: 'number' } } }, { type: 'object', properties: { side: { type: 'number' } } }] } } } },
+            },
+          },
+        },
+      },
+    };
+    const { servers, tools } = await compileOpenApi(document, { prefix: 'geo' });
+    expect(servers).toEqual(['https://eu.example.com/v2', '/relative']);
+    const [tool] = tools;
+    expect(tool!.inputSchema.properties).toEqual({ body: { type: 'object', properties: { kind: { const: 'circle' }, radius: { type: ['number', 'null'] } }, required: ['kind'] } });
+    expect(tool!.operation.responseShape).toBe('wrapped');
+    expect(tool!.outputSchema).toEqual({ type: 'object', properties: { result: { oneOf: [{ type: 'object', properties: { radius: { type: 'number' } } }, { type: 'object', properties: { side: { type: 'number' } } }] } }, required: ['result'] });
+    const input = zodObject(tool!.inputSchema);
+    expect(input.safeParse({ body: { kind: 'circle', radius: null } }).success).toBe(true);
+    expect(input.safeParse({ body: { kind: 'square' } }).success).toBe(false);
+  });
+});
+
 describe('compileOpenApi on a 3.0 document', () => {
   const document30 = doc(
     '3.0.3',
