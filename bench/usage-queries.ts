@@ -238,14 +238,16 @@ async function writeCost(): Promise<void> {
     if (i === 1) for (const statement of triggerSql) await opened.db.run(sql.raw(statement));
     files.push({ way, ...opened, client: batchClientOf(opened.db) });
   }
-  const event = (i: number): UsageEvent => ({
-    at: new Date(), // as a server writes them: all in the current hour and day
-    tenantId: `tenant-${i % 50}`,
+  // As a server writes them: all in the current hour and day; `spread`: 50 tenants × 4 tools and
+  // durations up to 400 ms, else one tenant calling `add` in 0-2 ms (the load of `npm run bench`).
+  const event = (i: number, spread: boolean): UsageEvent => ({
+    at: new Date(),
+    tenantId: spread ? `tenant-${i % 50}` : 'tenant-0',
     keyId: `key${i % 500}`,
     subject: null,
-    tool: ['add', 'multiply', 'whoami', 'note_put'][i % 4]!,
-    outcome: i % 10 === 0 ? 'tool_error' : 'ok',
-    durationMs: (i * 7919) % 400,
+    tool: spread ? ['add', 'multiply', 'whoami', 'note_put'][i % 4]! : 'add',
+    outcome: spread && i % 10 === 0 ? 'tool_error' : 'ok',
+    durationMs: spread ? (i * 7919) % 400 : i % 3,
     requestBytes: 200,
     responseBytes: 800,
     protocolVersion: '2025-11-25',
@@ -253,12 +255,12 @@ async function writeCost(): Promise<void> {
   });
   const rows: string[] = [];
   let written = 0;
-  for (const size of [1, 8, 16, 500]) {
+  for (const [size, spread] of [[1, false], [8, false], [8, true], [16, false], [500, false], [500, true]] as const) {
     const rounds = Math.max(100, Math.round(Math.min(events, 100_000) / 4 / size));
     const wall = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
       for (const file of files) {
-        const batch = Array.from({ length: size }, (_, j) => event(written + j));
+        const batch = Array.from({ length: size }, (_, j) => event(written + j, spread));
         const t0 = performance.now();
         let statements = usageBatchStatements(batch, crypto.randomUUID());
         if (file.way !== ways[0]) statements = statements.filter((s) => !/usage_rollup_daily|usage_latency_hourly/.test(s.sql));
@@ -269,7 +271,7 @@ async function writeCost(): Promise<void> {
     }
     for (const way of ways) {
       const us = median(wall.get(way)!);
-      rows.push(`| ${size === 500 ? '`buffered` batch' : '`commit` group'} of ${size} | ${way} | ${us.toFixed(0)} µs | ${(us / size).toFixed(1)} µs |`);
+      rows.push(`| ${size === 500 ? '`buffered` batch' : '`commit` group'} of ${size}, ${spread ? '50 tenants × 4 tools' : 'one tenant and tool'} | ${way} | ${us.toFixed(0)} µs | ${(us / size).toFixed(1)} µs |`);
     }
   }
   console.info(`\n# usage writes: median transaction, the three files in turn (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);

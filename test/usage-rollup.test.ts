@@ -108,6 +108,16 @@ describe('the usage rollups', () => {
     expect((await usageOverview(database.db, { since, until, bucketMs: HOUR })).totals.calls).toBe(left!.calls);
   });
 
+  it('stay exact when two prunes run at once over the same events, each event taken off once', async () => {
+    const written = events(600, 5, ['p1', 'p2']).map((e) => ({ ...e, at: new Date(e.at.getTime() - 100 * HOUR) }));
+    await writeUsageBatch(database.db, written);
+    const cutoff = new Date(base - 100 * HOUR + 24 * HOUR);
+    const before = written.filter((e) => e.at < cutoff).length;
+    const [a, b] = await Promise.all([pruneUsage(database.db, cutoff, { chunkSize: 50 }), pruneUsage(database.db, cutoff, { chunkSize: 50 })]);
+    expect(a + b).toBe(before);
+    expect(await rollupMismatches(database.db)).toEqual([]);
+  });
+
   it('refuse to update a usage event, which would leave them stale', async () => {
     const refused = await database.db.run(sql`update usage_events set outcome = 'ok'`).then(() => undefined, (error: Error) => error);
     expect(String((refused?.cause as Error | undefined)?.message)).toMatch(/usage events are append-only/);
