@@ -50,6 +50,8 @@ describe('the usage recorder', () => {
       protocolVersion: null,
       userAgent: 'ua/1 "quoted", émoji ✓',
       clientId: null,
+      upstreamStatus: null,
+      upstreamMs: null,
     });
     expect(rows[2343]).toMatchObject({ at: new Date(at.getTime() + 2343), tenantId: tenant.id, keyId: 'abcdefghijkl', subject: null, tool: 'add', outcome: 'ok', durationMs: 2343, protocolVersion: '2025-11-25', userAgent: null });
   });

@@ -93,12 +93,12 @@ describe('usage reports from the CLI', () => {
     ]);
     expect(lines[4]).toEqual({
       id: expect.any(Number), at: iso(day2 + 60_000), tenant: 'beta', keyId: null, subject: null, tool: 'add', outcome: 'ok',
-      durationMs: 7, requestBytes: 100, responseBytes: 10, protocolVersion: null, userAgent: 'agent, "quoted"', clientId: null,
+      durationMs: 7, requestBytes: 100, responseBytes: 10, protocolVersion: null, userAgent: 'agent, "quoted"', clientId: null, upstreamStatus: null, upstreamMs: null,
     });
     expect(JSON.parse(json.stdout)).toEqual(lines);
     const rows = csv.stdout.trimEnd().split('\n');
     expect(rows[0]).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent,clientId,upstreamStatus,upstreamMs');
-    expect(rows[5]).toBe(`${iso(day2 + 60_000)},beta,,,add,ok,7,100,10,,"agent, ""quoted""",`);
+    expect(rows[5]).toBe(`${iso(day2 + 60_000)},beta,,,add,ok,7,100,10,,"agent, ""quoted""",,,`);
     expect(rows).toHaveLength(7);
   });
 
