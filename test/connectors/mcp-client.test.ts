@@ -119,6 +119,13 @@ describe('legacy sessions', () => {
     expect(upstream.sessions.has(upstream.requests[0]!.headers['mcp-session-id'] as string)).toBe(true);
   });
 
+  it('runs one handshake for concurrent first calls with the same headers', async () => {
+    const sessions = new LegacySessionCache();
+    const results = await Promise.all([call(sessions, credentials, 'one'), call(sessions, credentials, 'two')]);
+    expect(results.map(({ result }) => text(result))).toEqual(['echo: one', 'echo: two']);
+    expect(upstream.requests.filter((request) => request.method === 'initialize')).toHaveLength(1);
+  });
+
   it('never shares a session between different headers', async () => {
     const sessions = new LegacySessionCache();
     await call(sessions, credentials);

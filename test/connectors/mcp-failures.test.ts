@@ -95,6 +95,23 @@ describe.each(eras)('a $era call', (era) => {
   });
 });
 
+it("does not fail a call because another caller cancelled the legacy handshake it was waiting on", async () => {
+  const upstream = await raw((body, res) => {
+    if (body.method === 'initialize') {
+      setTimeout(() => json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } }), 300);
+    } else if (body.id === undefined) res.writeHead(202).end();
+    else json(res, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: 'done' }] } });
+  });
+  const sessions = new LegacySessionCache();
+  const options = { fetch: globalThis.fetch, headers, era: 'legacy' as const, protocolVersion: '2025-11-25', sessions };
+  const controller = new AbortController();
+  const first = callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: controller.signal });
+  const second = callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: AbortSignal.timeout(10_000) });
+  setTimeout(() => controller.abort(), 100);
+  expect((await first).result).toEqual({ content: [{ type: 'text', text: 'The call to the upstream was cancelled' }], isError: true });
+  expect((await second).result).toEqual({ content: [{ type: 'text', text: 'done' }] });
+});
+
 it('turns a 2026-07-28 input_required result into an isError result', async () => {
   const upstream = await raw((body, res) =>
     json(res, { jsonrpc: '2.0', id: body.id, result: { resultType: 'input_required', inputRequests: {}, requestState: 'opaque' } }),

@@ -38,15 +38,23 @@ export async function callUpstreamTool(url: string, name: string, args: Record<s
       opened = true;
       return initializeUpstream(url, post);
     };
-    const kept = sessions.get(url, options.headers, open);
+    let kept = sessions.get(url, options.headers, open);
+    let session: UpstreamSession;
     try {
-      return outcome(await sessionRequest(url, await kept, request, post));
+      session = await kept;
+    } catch (error) {
+      if (opened) throw error;
+      // another call's handshake failed (perhaps its own caller cancelled): try one of our own
+      kept = sessions.get(url, options.headers, open);
+      session = await kept;
+    }
+    try {
+      return outcome(await sessionRequest(url, session, request, post));
     } catch (error) {
       // A kept session the upstream has ended (404, or 400 from servers built on the SDK's examples) refused the request before running it: open a new one once.
       if (opened || !(error instanceof UpstreamMcpError) || (error.status !== 404 && error.status !== 400) || error.code !== undefined) throw error;
       sessions.forget(url, options.headers, kept);
-      const session: UpstreamSession = await sessions.get(url, options.headers, open);
-      return outcome(await sessionRequest(url, session, request, post));
+      return outcome(await sessionRequest(url, await sessions.get(url, options.headers, open), request, post));
     }
   } catch (error) {
     const message = error instanceof UpstreamMcpError ? error.message : `The upstream call failed: ${error instanceof Error ? error.message : String(error)}`;
