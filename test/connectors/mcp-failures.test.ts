@@ -48,6 +48,13 @@ describe.each(eras)('a $era call', (era) => {
     expect(text).not.toContain('secret-upstream-token');
   });
 
+  it('never echoes the credentials an upstream reflects in its error page', async () => {
+    const upstream = await raw((_body, res) => res.writeHead(400, { 'Content-Type': 'text/plain' }).end(`Bad request. You sent: Authorization=${headers.Authorization}; token secret-upstream-token`));
+    const { result, status } = await call(upstream.url, era);
+    expect(status).toBe(400);
+    expect(result.content[0]).toEqual({ type: 'text', text: 'The upstream answered 400 Bad Request: Bad request. You sent: Authorization=[redacted]; token [redacted]' });
+  });
+
   it('answered with a body that is not JSON is an isError result with the status', async () => {
     const upstream = await raw((body, res) => {
       if (body.method === 'tools/call' || body.method === 'initialize') res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>maintenance</html>');
@@ -176,6 +183,11 @@ describe('listing', () => {
     await expect(failure).rejects.toBeInstanceOf(UpstreamMcpError);
     await expect(failure).rejects.toMatchObject({ status: 401, message: 'The upstream answered 401 Unauthorized: bad token' });
     expect(upstream.requests.map((request) => request.method)).toEqual(['server/discover']);
+  });
+
+  it('never echoes the credentials in the error it throws', async () => {
+    const upstream = await raw((_body, res) => res.writeHead(401).end(`token secret-upstream-token is revoked`));
+    await expect(list(upstream.url)).rejects.toThrow('The upstream answered 401 Unauthorized: token [redacted] is revoked');
   });
 
   it('throws a clear error when the upstream is down', async () => {

@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { redactCredentials } from './redact-credentials.ts';
 import { legacySessions, type LegacySessionCache } from './legacy-session-cache.ts';
 import { initializeUpstream } from './open-upstream-session.ts';
 import type { UpstreamFetch } from './upstream-fetch-type.ts';
@@ -58,7 +59,7 @@ export async function callUpstreamTool(url: string, name: string, args: Record<s
     }
   } catch (error) {
     const message = error instanceof UpstreamMcpError ? error.message : `The upstream call failed: ${error instanceof Error ? error.message : String(error)}`;
-    return { result: { content: [{ type: 'text', text: message }], isError: true }, status: error instanceof UpstreamMcpError ? error.status : null };
+    return { result: { content: [{ type: 'text', text: redactCredentials(message, options.headers) }], isError: true }, status: error instanceof UpstreamMcpError ? error.status : null };
   }
 }
 
