@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isIpLiteral, isPublicAddress, type ResolveHost } from './public-address.ts';
+import { checkOutboundHost } from '../http/outbound-host.ts';
+import type { ResolveHost } from './public-address.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
 
 /** Limits and helpers for fetching client metadata documents. */
@@ -43,7 +44,7 @@ export function isMetadataDocumentUrl(clientId: string): boolean {
  */
 export async function fetchClientMetadata(clientId: string, options: MetadataFetchOptions): Promise<ClientMetadata> {
   const url = checkedUrl(clientId);
-  await checkAddress(url, options);
+  await checkOutboundHost(url, options);
   const doFetch = options.fetch ?? fetch;
   let response: Response;
   try {
@@ -98,29 +99,6 @@ function checkedUrl(clientId: string): URL {
   if (url.pathname === '/' || url.pathname === '') throw new Error('it has no path');
   if (clientId.length > 2000) throw new Error('it is longer than 2000 characters');
   return url;
-}
-
-async function checkAddress(url: URL, options: MetadataFetchOptions): Promise<void> {
-  const host = url.hostname.toLowerCase();
-  if (options.allowedPrivateHosts.includes(host)) return;
-  if (isIpLiteral(host)) {
-    if (!isPublicAddress(host)) throw new Error('its host is a private or loopback address');
-    return;
-  }
-  if (host === 'localhost' || host.endsWith('.localhost')) throw new Error('its host is a private or loopback name');
-  // Without DNS (Workers, whose fetch cannot reach private networks anyway) intranet-style names are refused outright.
-  if (!options.resolveHost) {
-    if (!host.includes('.')) throw new Error('its host is a private or loopback name');
-    return;
-  }
-  let addresses: string[];
-  try {
-    addresses = await options.resolveHost(host);
-  } catch {
-    throw new Error('its host name does not resolve');
-  }
-  if (addresses.length === 0) throw new Error('its host name does not resolve');
-  if (!addresses.every(isPublicAddress)) throw new Error('its host resolves to a private or loopback address');
 }
 
 async function readLimited(response: Response, maxBytes: number, timeoutMs: number): Promise<string> {
