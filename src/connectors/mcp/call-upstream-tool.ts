@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { redactCredentials } from './redact-credentials.ts';
 import { legacySessions, type LegacySessionCache } from './legacy-session-cache.ts';
 import { initializeUpstream } from './open-upstream-session.ts';
-import type { UpstreamFetch } from './upstream-fetch-type.ts';
+import type { UpstreamFetch } from '../upstream-fetch.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
 import { sessionRequest, type UpstreamSession } from './upstream-session.ts';
 

@@ -1,7 +1,7 @@
 import { legacySessions, type LegacySessionCache } from './legacy-session-cache.ts';
 import { redactCredentials } from './redact-credentials.ts';
 import { openUpstreamSession } from './open-upstream-session.ts';
-import type { UpstreamFetch } from './upstream-fetch-type.ts';
+import type { UpstreamFetch } from '../upstream-fetch.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
 import { sessionRequest } from './upstream-session.ts';
 

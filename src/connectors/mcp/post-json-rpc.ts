@@ -1,5 +1,5 @@
 import { readEventStream } from './read-event-stream.ts';
-import type { UpstreamFetch } from './upstream-fetch-type.ts';
+import type { UpstreamFetch } from '../upstream-fetch.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
 
 /** How to reach the upstream for one POST: the fetch to use, the headers to add (credentials: never echoed), cancellation. */
