@@ -39,7 +39,7 @@ describe.each(kinds)('against $kind', ({ start, era }) => {
     const list = await listUpstreamTools(upstream.url, options());
     expect(list.era).toBe(era);
     expect(list.protocolVersion).toBe(era === 'modern' ? '2026-07-28' : '2025-11-25');
-    expect(list.tools.map((tool) => tool.name).sort()).toEqual(['echo', 'fail', 'slow']);
+    expect(list.tools.map((tool) => tool.name).sort()).toEqual(era === 'modern' ? ['echo', 'fail', 'regional', 'slow'] : ['echo', 'fail', 'slow']);
     const echo = list.tools.find((tool) => tool.name === 'echo')!;
     expect(echo).toMatchObject({ title: 'Echo', description: 'Says the text back', annotations: { readOnlyHint: true } });
     expect(echo.inputSchema).toMatchObject({ type: 'object', properties: { text: { type: 'string' } } });

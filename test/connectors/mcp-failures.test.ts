@@ -137,6 +137,27 @@ it('sends the 2026-07-28 envelope: _meta in the body and the MCP-Protocol-Versio
   expect(upstream.requests[0]!.headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
 });
 
+describe('Mcp-Param headers (SEP-2243)', () => {
+  it("mirrors a tool's x-mcp-header arguments when given its input schema, as a 2026-07-28 upstream requires", async () => {
+    const upstream = await startModernUpstream();
+    running.push(upstream);
+    const list = await listUpstreamTools(upstream.url, { fetch: globalThis.fetch, headers, signal: AbortSignal.timeout(10_000) });
+    const regional = list.tools.find((tool) => tool.name === 'regional')!;
+    const options = { fetch: globalThis.fetch, headers, signal: AbortSignal.timeout(10_000), era: list.era, protocolVersion: list.protocolVersion };
+    const args = { region: 'Zürich west', count: 3 };
+
+    const without = await callUpstreamTool(upstream.url, 'regional', args, options);
+    expect(without.status).toBe(400);
+    expect(without.result.isError).toBe(true);
+    expect(without.result.content[0]).toMatchObject({ text: expect.stringContaining('Mcp-Param-Region') });
+
+    upstream.requests.length = 0;
+    const mirrored = await callUpstreamTool(upstream.url, 'regional', args, { ...options, inputSchema: regional.inputSchema });
+    expect(mirrored).toEqual({ status: 200, result: { content: [{ type: 'text', text: '3 in Zürich west' }] } });
+    expect(upstream.requests[0]!.headers).toMatchObject({ 'mcp-param-region': `=?base64?${Buffer.from('Zürich west').toString('base64')}?=`, 'mcp-param-count': '3' });
+  });
+});
+
 describe('listing', () => {
   const list = (url: string) => listUpstreamTools(url, { fetch: globalThis.fetch, headers, signal: AbortSignal.timeout(10_000), sessions: new LegacySessionCache() });
   const tool = (name: string) => ({ name, inputSchema: { type: 'object' } });

@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { redactCredentials } from './redact-credentials.ts';
 import { legacySessions, type LegacySessionCache } from './legacy-session-cache.ts';
+import { mcpParamHeaders } from './mcp-param-headers.ts';
 import { initializeUpstream } from './open-upstream-session.ts';
 import type { UpstreamFetch } from '../upstream-fetch.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
@@ -13,6 +14,8 @@ export interface CallUpstreamToolOptions {
   signal: AbortSignal;
   era: 'modern' | 'legacy';
   protocolVersion: string;
+  /** The tool's input schema as listed: a 2026-07-28 call mirrors its `x-mcp-header` arguments as `Mcp-Param-*` headers. */
+  inputSchema?: Record<string, unknown>;
   /** Where legacy sessions are kept between calls; the process-wide cache by default. */
   sessions?: LegacySessionCache;
 }
@@ -32,7 +35,10 @@ export async function callUpstreamTool(url: string, name: string, args: Record<s
   const post = { fetch: options.fetch, headers: options.headers, signal: options.signal };
   const request = { method: 'tools/call', params: { name, arguments: args } };
   try {
-    if (options.era === 'modern') return outcome(await sessionRequest(url, { era: 'modern', protocolVersion: options.protocolVersion }, request, post));
+    if (options.era === 'modern') {
+      const headers = options.inputSchema ? mcpParamHeaders(options.inputSchema, args) : {};
+      return outcome(await sessionRequest(url, { era: 'modern', protocolVersion: options.protocolVersion }, { ...request, headers }, post));
+    }
     const sessions = options.sessions ?? legacySessions;
     let opened = false;
     const open = () => {
