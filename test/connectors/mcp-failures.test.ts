@@ -90,6 +90,24 @@ describe.each(eras)('a $era call', (era) => {
     expect(result).toEqual({ content: [{ type: 'text', text: 'streamed' }] });
   });
 
+  it('reads an event whose CRLF line ends are split across chunks, with its data on several lines', async () => {
+    const upstream = await raw(async (body, res) => {
+      if (body.method === 'initialize') return json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } });
+      if (body.id === undefined) return void res.writeHead(202).end();
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const answer = JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: 'split' }] } }, null, 1).split('\n');
+      for (const line of answer) {
+        res.write(`data: ${line}\r`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        res.write('\n');
+      }
+      res.end('\r\n');
+    });
+    const { result, status } = await call(upstream.url, era);
+    expect(status).toBe(200);
+    expect(result).toEqual({ content: [{ type: 'text', text: 'split' }] });
+  });
+
   it('whose event stream ends without an answer is an isError result', async () => {
     const upstream = await raw((body, res) => {
       if (body.method === 'initialize') return json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } });
