@@ -54,7 +54,7 @@ function layered(layers: { usage?: boolean; auth?: boolean; guards?: boolean }):
   }
   const usage = layers.usage ? recorder : discard;
   const requestState = new RequestStateSealer(undefined, 60_000);
-  const handler = mcpHandler({ db: database.db, config, tools: allTools, usage, limiter, defer: () => {}, version: '0', onToolError: () => {}, requestState });
+  const handler = mcpHandler({ db: database.db, config, catalog: { tools: () => allTools }, usage, limiter, defer: () => {}, version: '0', onToolError: () => {}, requestState });
   app.all('/mcp', handler); // the body limit is the handler's own
   return app;
 }

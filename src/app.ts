@@ -8,6 +8,8 @@ import { authenticate } from './auth/authenticate.ts';
 import { JwtVerifier, looksLikeJwt } from './auth/jwt-verifier.ts';
 import { loadSigningKey } from './auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from './config.ts';
+import { ConnectorCatalog } from './connectors/connector-catalog.ts';
+import { connectorEnv } from './connectors/connector-env.ts';
 import { createConsoleApp } from './console/console-app.tsx';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/database.ts';
@@ -26,7 +28,7 @@ import { createOAuthApp } from './oauth/oauth-app.ts';
 import { oidcSignIn } from './oauth/oidc/oidc-sign-in.ts';
 import type { ResolveHost } from './oauth/public-address.ts';
 import { createPortalApp } from './portal/portal-app.tsx';
-import { type AnyTool, allTools } from './tools/index.ts';
+import { type AnyTool, allTools, scopesOnOffer } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
 import { SessionSigner } from './web/session-signer.ts';
@@ -94,10 +96,20 @@ export function createApp(deps: AppDeps): TenantMcp {
     hashSecret: deps.hashSecret,
   });
   const allowedOrigins = [new URL(publicUrl(config)).origin, ...config.ALLOWED_ORIGINS];
-  const tools = deps.tools ?? allTools;
   const signingKey = config.TOKEN_SIGNING_KEY ? loadSigningKey(config.TOKEN_SIGNING_KEY) : Promise.resolve(undefined);
   signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
   const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : undefined;
+  const tools = deps.tools ?? allTools;
+  const connectorsEnv = connectorEnv(db, config, { signingKey, secretBox, resolveHost: deps.resolveHost, builtIn: tools });
+  const catalog = new ConnectorCatalog(db, {
+    builtIn: tools,
+    ttlMs: config.CONNECTOR_CACHE_TTL_SECONDS * 1000,
+    fetch: connectorsEnv.fetch,
+    credentials: connectorsEnv.credentials,
+    log,
+    listTimeoutMs: config.TOOL_TIMEOUT_MS,
+  });
+  const scopes = () => scopesOnOffer(catalog);
   const jwts = new JwtVerifier(db, {
     ownIssuer: publicUrl(config),
     resource: resourceUrl(config),
@@ -116,14 +128,13 @@ export function createApp(deps: AppDeps): TenantMcp {
   const authorizationServers = [...new Set([...(oauth ? [publicUrl(config)] : []), ...config.AUTHORIZATION_SERVERS])];
   // RFC 9728: only a server that names authorization servers points clients at its metadata.
   const resourceMetadata = authorizationServers.length > 0 ? `${publicUrl(config)}/.well-known/oauth-protected-resource/mcp` : undefined;
-  const scopesSupported = [...new Set(tools.flatMap((t) => t.scopes))].sort();
 
   const app = new Hono();
   app.get('/', (c) => c.text('tenant-mcp: the MCP endpoint is POST /mcp, with an API key or a token.\n'));
   app.get('/healthz', (c) => c.json({ status: 'ok', usage: { buffered: usage.buffered, dropped: usage.dropped }, limits: limiter.status }));
   app.route(
     '/.well-known',
-    wellKnown({ resource: resourceUrl(config), authorizationServers, scopes: scopesSupported, signingKey }),
+    wellKnown({ resource: resourceUrl(config), authorizationServers, scopes, signingKey }),
   );
 
   app.use('/mcp', originGuard({ allowed: allowedOrigins, loopback: isLoopbackUrl(publicUrl(config)) }));
@@ -143,7 +154,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     authenticate({
       // API keys start with tmcp_; anything else shaped like a compact JWS is a token.
       verify: (token) => (looksLikeJwt(token) ? jwts.verify(token) : keys.verify(token)),
-      challenge: resourceMetadata ? { resourceMetadata, scope: scopesSupported.join(' ') } : undefined,
+      challenge: resourceMetadata ? { resourceMetadata, scope: async () => (await scopes()).join(' ') } : undefined,
       onAccepted: (caller, c) => {
         if (caller.keyId) defer(usage.touchKey(caller.keyId, Date.now()), c);
       },
@@ -160,7 +171,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     mcpHandler({
       db,
       config,
-      tools,
+      catalog,
       usage,
       limiter,
       defer,
@@ -181,7 +192,7 @@ export function createApp(deps: AppDeps): TenantMcp {
         db,
         issuer: publicUrl(config),
         resource: resourceUrl(config),
-        tools,
+        catalog,
         signingKey,
         verifyApiKey: (key) => keys.verify(key),
         accessTokenTtlSeconds: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
@@ -195,7 +206,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     );
   }
 
-  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox }));
+  app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox, connectors: { env: connectorsEnv, onChange: () => catalog.invalidate() } }));
   const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
   app.route('/console', createConsoleApp({ db, config, log, verifyAdmin: adminVerifier(config), signer: sessionSigner }));
   app.route('/portal', createPortalApp({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token) }));

@@ -111,6 +111,14 @@ export const configSchema = z.object({
   SESSION_SECRET: z.string().min(32, 'use at least 32 characters, e.g. the output of `openssl rand -hex 32`').optional(),
   /** How long a console or portal sign-in lasts. */
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3600),
+  /** Hosts connector upstreams may reach on private or loopback addresses, and over plain http (comma list; a SaaS's own network, tests). */
+  CONNECTOR_ALLOWED_PRIVATE_HOSTS: list.default([]),
+  /** How long an instance uses its copy of the connectors before reading them again: a change reaches every instance within it. */
+  CONNECTOR_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** The largest upstream answer a connector tool reads; a larger one is an error result. */
+  CONNECTOR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  /** Life of the identity JWT an `identity` connector sends upstream with each call. */
+  CONNECTOR_IDENTITY_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
 }).superRefine((config, ctx) => {
   if ((config.ADMIN_JWT_ISSUER === undefined) !== (config.ADMIN_JWT_JWKS_URI === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_JWT_ISSUER'], message: 'set ADMIN_JWT_ISSUER and ADMIN_JWT_JWKS_URI together' });

@@ -74,7 +74,7 @@ describe('tenant-mcp CLI', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([]);
     const csv = await cli('usage', '--format', 'csv', '--tenant', 'acme');
-    expect(csv.stdout.trim()).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent,clientId');
+    expect(csv.stdout.trim()).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent,clientId,upstreamStatus,upstreamMs');
   });
 
   it('refuses bad input with one line and a non-zero exit', async () => {

@@ -172,7 +172,7 @@ describe('console pages', () => {
     const csv = await getPage(server.url, '/console/usage/export?tenant=acme&format=csv&range=24h', admin.cookie);
     expect(csv.headers.get('Content-Type')).toContain('text/csv');
     const lines = (await csv.text()).trim().split('\n');
-    expect(lines[0]).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent,clientId');
+    expect(lines[0]).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent,clientId,upstreamStatus,upstreamMs');
     expect(lines.filter((l) => l.includes(',acme,')).length).toBeGreaterThanOrEqual(2);
     const ndjson = await (await getPage(server.url, '/console/usage/export?tenant=acme&tool=add&format=ndjson&range=24h', admin.cookie)).text();
     expect(ndjson.trim().split('\n').map((l) => JSON.parse(l).tool)).toEqual(['add']);

@@ -96,7 +96,7 @@ describe('usage reports from the CLI', () => {
     });
     expect(JSON.parse(json.stdout)).toEqual(lines);
     const rows = csv.stdout.trimEnd().split('\n');
-    expect(rows[0]).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent,clientId');
+    expect(rows[0]).toBe('at,tenant,keyId,subject,tool,outcome,durationMs,requestBytes,responseBytes,protocolVersion,userAgent,clientId,upstreamStatus,upstreamMs');
     expect(rows[5]).toBe(`${iso(day2 + 60_000)},beta,,,add,ok,7,100,10,,"agent, ""quoted""",`);
     expect(rows).toHaveLength(7);
   });

@@ -9,6 +9,7 @@ import type { Database } from '../db/database.ts';
 import { bodyLimit } from '../http/body-limit.ts';
 import { ADMIN_SCOPE, adminAuth, adminTokenVerifier, anyAdminVerifier, type VerifyAdmin } from './admin-auth.ts';
 import { adminJwtVerifier } from './admin-jwt.ts';
+import { CONNECTOR_BODY_BYTES, type ConnectorRoutesDeps, registerConnectorRoutes } from './connectors-routes.ts';
 import { registerIssuerRoutes } from './issuers-routes.ts';
 import { registerKeyRoutes } from './keys-routes.ts';
 import { registerLimitRoutes } from './limits-routes.ts';
@@ -30,9 +31,13 @@ export interface AdminAppDeps {
   signingKey: Promise<SigningKey | undefined>;
   /** Seals sign-in providers' client secrets; absent when SECRETS_ENCRYPTION_KEY is unset. */
   secretBox?: Promise<SecretBox>;
+  /** The connector services; without them the /connectors routes are absent. */
+  connectors?: ConnectorRoutesDeps;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+// Adding or refreshing a connector may upload an OpenAPI document.
+const LARGE_BODY_PATH = /\/connectors(\/[^/]+\/refresh)?$/;
 const locations: Record<string, IssueLocation> = { json: 'body', form: 'body', query: 'query', param: 'path' };
 
 /**
@@ -84,7 +89,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
       },
       servers: [{ url: `${publicUrl(config)}/admin` }],
       security,
-      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }, { name: 'OAuth' }, { name: 'Sign-in' }],
+      tags: [{ name: 'Tenants' }, { name: 'Keys' }, { name: 'Issuers' }, { name: 'Tokens' }, { name: 'Usage' }, { name: 'Limits' }, { name: 'OAuth' }, { name: 'Sign-in' }, { name: 'Connectors' }],
     }));
   app.get('/openapi.json', (c) => c.json(document()));
   app.get('/reference', (c) => c.html((page ??= renderReferencePage(document())), 200, { 'Content-Security-Policy': referencePageCsp }));
@@ -94,7 +99,10 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
     await next();
     c.header('Cache-Control', 'no-store'); // answers may carry a key shown once, or customer data
   });
-  app.use('*', bodyLimit({ maxBytes: MAX_BODY_BYTES, tooLarge: () => problemResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`) }));
+  // An OpenAPI document may be large; everything else is small.
+  const connectorLimit = bodyLimit({ maxBytes: CONNECTOR_BODY_BYTES, tooLarge: () => problemResponse(413, `The body is larger than ${CONNECTOR_BODY_BYTES} bytes.`) });
+  const limit = bodyLimit({ maxBytes: MAX_BODY_BYTES, tooLarge: () => problemResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`) });
+  app.use('*', (c, next) => (LARGE_BODY_PATH.test(c.req.path) ? connectorLimit : limit)(c, next));
 
   registerTenantRoutes(app, db);
   registerKeyRoutes(app, db, publicUrl(config));
@@ -104,6 +112,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   registerLimitRoutes(app, db);
   registerOAuthRoutes(app, db);
   registerSignInRoutes(app, db, deps.secretBox);
+  if (deps.connectors) registerConnectorRoutes(app, db, deps.connectors);
 
   app.all('*', (c) => problemResponse(404, `No admin route ${c.req.method} ${c.req.path}; the routes are listed at /admin/reference.`));
   return app;

@@ -36,6 +36,8 @@ const UsageEventSchema = z
     protocolVersion: z.string().nullable(),
     userAgent: z.string().nullable(),
     clientId: z.string().nullable().openapi({ description: 'The OAuth client whose access token made the call.' }),
+    upstreamStatus: z.number().int().nullable().openapi({ description: "A connector tool's upstream HTTP status; null when none answered, or for a built-in tool." }),
+    upstreamMs: z.number().int().nullable().openapi({ description: "How long a connector tool's upstream took, in ms." }),
   })
   .openapi('UsageEvent', { description: 'One tools/call or refused credential. Never arguments, results or secrets.' });
 

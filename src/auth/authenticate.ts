@@ -15,8 +15,8 @@ export interface AuthenticateOptions {
   onAccepted?: (caller: Caller, c: Context) => void;
   /** Reports a verification that failed for infrastructure reasons. */
   onError?: (error: unknown) => void;
-  /** Added to every 401 challenge when the server acts as an OAuth resource server (`scope`, `resource_metadata`). */
-  challenge?: Pick<BearerChallenge, 'scope' | 'resourceMetadata'>;
+  /** Added to every 401 challenge when the server acts as an OAuth resource server (`scope`, `resource_metadata`); scopes change with connectors. */
+  challenge?: Pick<BearerChallenge, 'resourceMetadata'> & { scope: () => Promise<string> };
 }
 
 declare module 'hono' {
@@ -74,8 +74,8 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler {
   };
 }
 
-function unauthorized(refusal: Extract<AuthResult, { ok: false }> | undefined, extra: AuthenticateOptions['challenge']): Response {
-  const challenge = bearerChallenge({ ...extra, error: refusal ? 'invalid_token' : undefined });
+async function unauthorized(refusal: Extract<AuthResult, { ok: false }> | undefined, extra: AuthenticateOptions['challenge']): Promise<Response> {
+  const challenge = bearerChallenge({ resourceMetadata: extra?.resourceMetadata, scope: await extra?.scope(), error: refusal ? 'invalid_token' : undefined });
   const body = !refusal
     ? { error: 'unauthorized', error_description: 'Send an API key or a token as "Authorization: Bearer <credential>", or an API key as "X-API-Key: <key>".' }
     : refusal.reason === 'jwks_unavailable'

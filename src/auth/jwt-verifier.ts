@@ -5,7 +5,7 @@ import { type TrustedIssuer, tenants, trustedIssuers } from '../db/schema.ts';
 import type { AuthFailureReason, AuthResult } from './caller.ts';
 import { JwksUnavailableError, RemoteJwks } from './remote-jwks.ts';
 import { isScopePattern } from './scopes.ts';
-import type { SigningKey } from './signing-key.ts';
+import { IDENTITY_TOKEN_TYPE, type SigningKey } from './signing-key.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** Options for {@link JwtVerifier}. */
@@ -98,7 +98,11 @@ export class JwtVerifier {
       return refuse('malformed', 'the token is not a decodable JWT');
     }
     if (typeof payload.iss !== 'string' || payload.iss === '') return refuse('invalid_token', 'the token has no "iss" claim');
-    if (payload.iss === this.#options.ownIssuer) return this.#verifyMinted(token);
+    if (payload.iss === this.#options.ownIssuer) {
+      // An identity JWT a connector sent upstream is no credential here, whatever its audience.
+      if (decodeProtectedHeader(token).typ === IDENTITY_TOKEN_TYPE) return refuse('invalid_token', 'the token is an identity token for an upstream, not an access token');
+      return this.#verifyMinted(token);
+    }
     return this.#verifyFromIssuer(token, payload.iss, payload);
   }
 

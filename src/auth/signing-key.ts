@@ -1,5 +1,8 @@
 import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, type JWK } from 'jose';
 
+/** The JOSE `typ` of the identity JWTs connectors send upstream; never accepted here as a credential. */
+export const IDENTITY_TOKEN_TYPE = 'tenant-mcp-identity+jwt';
+
 /** The algorithms the server signs its own tokens with. */
 export type SigningAlgorithm = 'EdDSA' | 'ES256';
 

@@ -21,6 +21,7 @@ import {
   usageGroupings,
 } from '../services/usage.ts';
 import type { Database } from '../db/database.ts';
+import { connectorCommands, connectorHelp, connectorOptions } from './connector-commands.ts';
 import { credentialCommands, credentialHelp, credentialOptions } from './credential-commands.ts';
 import { oauthCommands, oauthHelp, oauthOptions } from './oauth-commands.ts';
 import { table } from './format.ts';
@@ -49,6 +50,7 @@ or DATABASE_SYNC_URL when set, and applies pending migrations first.
 ${credentialHelp}
 ${oauthHelp}
 ${signInHelp}
+${connectorHelp}
 
 Scopes are comma separated patterns: math, notes:read, notes:*, *
 Times are ISO dates (2026-01-31, 2026-01-31T12:00:00Z) or durations back from now (24h, 30d).
@@ -74,12 +76,13 @@ const options = {
   ...credentialOptions,
   ...oauthOptions,
   ...signInOptions,
+  ...connectorOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 /** A command's output: one text, or chunks streamed as they are produced (large exports). */
 type Command = (db: Database, args: string[], flags: Flags, config: Config) => Promise<string | AsyncIterable<string>>;
-const groups = ['tenant', 'key', 'issuer', 'token', 'client', 'grant', 'sign-in', 'secrets'];
+const groups = ['tenant', 'key', 'issuer', 'token', 'client', 'grant', 'sign-in', 'secrets', 'connector'];
 const usageSubcommands = ['summary', 'prune'];
 
 const summaryColumns: (keyof UsageAggregate)[] = ['calls', 'ok', 'errors', 'denied', 'rateLimited', 'p50Ms', 'p95Ms', 'requestBytes', 'responseBytes'];
@@ -183,6 +186,7 @@ const commands: Record<string, Command> = {
   ...credentialCommands,
   ...oauthCommands,
   ...signInCommands,
+  ...connectorCommands,
 };
 
 function usageFilter(flags: Flags): UsageFilter {

@@ -4,6 +4,7 @@ import { SecretBox } from '../crypto/secret-box.ts';
 import type { Database } from '../db/database.ts';
 import type { SignInProviderKind } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { resealConnectorSecrets } from '../services/connectors.ts';
 import { getSignInMethods, type SignInMethods, setSignInMethods } from '../services/sign-in-methods.ts';
 import {
   addSignInProvider,
@@ -117,7 +118,7 @@ export const signInCommands: Record<string, SignInCommand> = {
   'secrets reseal': async (db, _args, _flags, config) => {
     const box = await secretBox(config);
     if (!box) throw new AppError('invalid', 'Cannot reseal: set SECRETS_ENCRYPTION_KEY to the new key, and SECRETS_ENCRYPTION_OLD_KEYS to the keys it replaces');
-    const count = await resealSignInSecrets(db, box);
+    const count = (await resealSignInSecrets(db, box)) + (await resealConnectorSecrets(db, box));
     return `Sealed ${count} secret${count === 1 ? '' : 's'} again with key ${box.currentKeyId}.`;
   },
 };

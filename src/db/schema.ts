@@ -95,6 +95,10 @@ export const usageEvents = sqliteTable(
     userAgent: text('user_agent'),
     /** The OAuth client the access token was issued to, when the call came with one. */
     clientId: text('client_id'),
+    /** A connector tool's upstream HTTP status; null when no answer came or the tool is built in. */
+    upstreamStatus: integer('upstream_status'),
+    /** How long a connector tool's upstream took, in ms; null for built-in tools. */
+    upstreamMs: integer('upstream_ms'),
   },
   (t) => [
     // Covering indexes: reports over a time range, of all tenants or one, read only the index.
@@ -333,6 +337,58 @@ export const oauthRequests = sqliteTable('oauth_requests', {
   expiresAt: epochMs('expires_at').notNull(),
 });
 
+/** What a connector turns into tools: an OpenAPI document's operations, or a remote MCP server's tools. */
+export const connectorKinds = ['openapi', 'mcp'] as const;
+export type ConnectorKind = (typeof connectorKinds)[number];
+
+/** How a connector's upstream learns who is calling: a signed identity JWT, a per-tenant secret, or nothing. */
+export const connectorCredentials = ['identity', 'secret', 'none'] as const;
+export type ConnectorCredential = (typeof connectorCredentials)[number];
+
+/**
+ * An operator-defined source of tools. Its tools are named `<name>_<tool>` and need the scopes
+ * `<name>:read` (read-only) or `<name>:write` unless `toolScopes` says otherwise.
+ */
+export const connectors = sqliteTable('connectors', {
+  id: text('id').primaryKey(),
+  /** Lower-case letters, digits and hyphens; the tool and scope prefix. */
+  name: text('name').notNull().unique(),
+  kind: text('kind', { enum: connectorKinds }).notNull(),
+  /** `mcp`: the Streamable HTTP endpoint; `openapi`: the base URL operations are called on. */
+  url: text('url').notNull(),
+  /** `openapi`: where the document was fetched from, for refresh; null when it was uploaded. */
+  documentUrl: text('document_url'),
+  /** `openapi`: which operations become tools (include/exclude by operationId, tag, path). */
+  selection: text('selection', { mode: 'json' }).$type<Record<string, unknown>>(),
+  /** `openapi`: the compiled operations (plain JSON), so that no instance parses the document at run time. */
+  operations: text('operations', { mode: 'json' }).$type<Record<string, unknown>[]>(),
+  credential: text('credential', { enum: connectorCredentials }).notNull(),
+  /** `secret`: the request header the tenant's secret is sent in, e.g. Authorization. */
+  secretHeader: text('secret_header'),
+  /** `identity`: the JWT's audience; default the upstream's origin. */
+  audience: text('audience'),
+  /** Scopes per tool name (without the prefix), replacing the read/write default. */
+  toolScopes: text('tool_scopes', { mode: 'json' }).$type<Record<string, string[]>>().notNull(),
+  /** `mcp`: how long an instance keeps the upstream's tool list before listing again. */
+  toolsTtlSeconds: integer('tools_ttl_seconds').notNull().default(300),
+  /** `mcp` with `secret`: the operator's secret used only to list the upstream's tools (sealed by SecretBox). */
+  listSecret: text('list_secret'),
+  createdAt: epochMs('created_at').notNull().default(now),
+  updatedAt: epochMs('updated_at').notNull().default(now),
+});
+
+/** A tenant's secret for a `secret` connector, sealed by SecretBox (AES-GCM); never shown again. */
+export const connectorSecrets = sqliteTable(
+  'connector_secrets',
+  {
+    connectorId: text('connector_id').notNull().references(() => connectors.id, { onDelete: 'cascade' }),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    secret: text('secret').notNull(),
+    updatedAt: epochMs('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.connectorId, t.tenantId] })],
+);
+
 export type Tenant = typeof tenants.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type UsageEvent = typeof usageEvents.$inferInsert;
@@ -342,3 +398,4 @@ export type SignInProvider = typeof signInProviders.$inferSelect;
 export type OAuthClient = typeof oauthClients.$inferSelect;
 export type OAuthGrant = typeof oauthGrants.$inferSelect;
 export type OAuthRequest = typeof oauthRequests.$inferSelect;
+export type Connector = typeof connectors.$inferSelect;

@@ -8,8 +8,8 @@ export interface WellKnownOptions {
   resource: string;
   /** Authorization server issuers; none means the server publishes no resource metadata (404). */
   authorizationServers: readonly string[];
-  /** Every scope a tool needs. */
-  scopes: readonly string[];
+  /** Every scope a tool on offer needs (connectors add some at run time). */
+  scopes: () => Promise<readonly string[]>;
   /** The server's signing key; none means /.well-known/jwks.json answers 404. */
   signingKey: Promise<SigningKey | undefined>;
 }
@@ -21,17 +21,17 @@ export function wellKnown(options: WellKnownOptions): Hono {
   app.use('*', cors({ origin: '*', allowMethods: ['GET'] }));
 
   if (options.authorizationServers.length > 0) {
-    const metadata = {
+    const metadata = async () => ({
       resource: options.resource,
       authorization_servers: options.authorizationServers,
-      scopes_supported: options.scopes,
+      scopes_supported: await options.scopes(),
       bearer_methods_supported: ['header'],
       resource_name: 'tenant-mcp',
-    };
+    });
     // RFC 9728 section 3.1: the path-suffixed form for the resource `/mcp`, and the bare one for
     // clients that try it; both describe the same resource.
     for (const path of ['/oauth-protected-resource', '/oauth-protected-resource/mcp']) {
-      app.get(path, (c) => c.json(metadata, 200, { 'Cache-Control': 'public, max-age=300' }));
+      app.get(path, async (c) => c.json(await metadata(), 200, { 'Cache-Control': 'public, max-age=300' }));
     }
   }
 

@@ -1,6 +1,6 @@
 import { StreamableHTTPTransport } from '@hono/mcp';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { type AnyObjectSchema, objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, Handler } from 'hono';
+import { z } from 'zod';
 import type { Caller } from '../auth/caller.ts';
 import { TtlCache } from '../auth/ttl-cache.ts';
 import type { Config } from '../config.ts';
@@ -22,7 +23,7 @@ import { fetchRequestReader, type RequestReader } from '../http/request-reader.t
 import { SERVICE_UNAVAILABLE_MESSAGE, serviceUnavailable } from '../http/service-unavailable.ts';
 import { limitRefusal } from '../limits/limit-refusal.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
-import { type AnyTool, toolsVisibleTo } from '../tools/index.ts';
+import { type AnyTool, type ToolCatalog, toolsVisibleTo } from '../tools/index.ts';
 import { usageEvent } from '../usage/usage-event.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
 import { type ToolSchemas, callToolDirectly } from './direct-tool-call.ts';
@@ -45,7 +46,8 @@ export type Defer = (work: Promise<unknown>, c: Context) => void;
 export interface McpHandlerOptions {
   db: Database;
   config: Config;
-  tools: readonly AnyTool[];
+  /** The tools on offer, built-in and from connectors; may change while the process runs. */
+  catalog: ToolCatalog;
   usage: UsageRecorder;
   limiter: RateLimiter;
   defer: Defer;
@@ -94,20 +96,37 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
   const serverInfo = { name: 'tenant-mcp', version: options.version };
   const calls = new InFlightCalls();
   const reader = options.requestReader ?? fetchRequestReader;
-  // The same objects McpServer.registerTool would build from the raw shapes, once per process.
-  const schemas = new Map<AnyTool, ToolSchemas>(
-    options.tools.map((t) => [t, { input: objectFromShape(t.inputSchema), output: t.outputSchema && objectFromShape(t.outputSchema) }]),
-  );
-  // tools/list results by visible tool set. Tools are fixed for the process, so entries never go stale.
-  const toolLists = new TtlCache<string, ListToolsResult>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: TOOL_LIST_CACHE_ENTRIES });
-  // Visible tools by the caller's scope lists, which are the same arrays on every request of a
-  // cached credential; entries go when those lists are collected.
-  const visibleTools = new WeakMap<readonly string[], WeakMap<readonly string[], readonly AnyTool[]>>();
-  const visibleTo = (caller: Caller): readonly AnyTool[] => {
-    let byCredential = visibleTools.get(caller.tenantScopes);
-    if (!byCredential) visibleTools.set(caller.tenantScopes, (byCredential = new WeakMap()));
+  // The same objects McpServer.registerTool would build from the raw shapes, once per tool object.
+  const toolSchemas = new WeakMap<AnyTool, ToolSchemas>();
+  const schemasOf = (t: AnyTool): ToolSchemas => {
+    let found = toolSchemas.get(t);
+    if (!found) {
+      // A connector's tool validates against its upstream's JSON Schema; its output belongs to the upstream.
+      const input = t.jsonSchema ? (z.fromJSONSchema(t.jsonSchema.input as never) as AnyObjectSchema) : objectFromShape(t.inputSchema);
+      toolSchemas.set(t, (found = { input, output: t.outputSchema && objectFromShape(t.outputSchema) }));
+    }
+    return found;
+  };
+  // tools/list results by visible tool set, for one catalog of tools: a new catalog starts afresh.
+  let toolLists = new TtlCache<string, ListToolsResult>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: TOOL_LIST_CACHE_ENTRIES });
+  let toolListsOf: readonly AnyTool[] | undefined;
+  const listCacheFor = (tools: readonly AnyTool[]) => {
+    if (toolListsOf !== tools) {
+      toolListsOf = tools;
+      toolLists = new TtlCache({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: TOOL_LIST_CACHE_ENTRIES });
+    }
+    return toolLists;
+  };
+  // Visible tools by catalog and the caller's scope lists, which are the same arrays on every
+  // request of a cached credential; entries go when those arrays are collected.
+  const visibleTools = new WeakMap<readonly AnyTool[], WeakMap<readonly string[], WeakMap<readonly string[], readonly AnyTool[]>>>();
+  const visibleTo = (caller: Caller, all: readonly AnyTool[]): readonly AnyTool[] => {
+    let byTenant = visibleTools.get(all);
+    if (!byTenant) visibleTools.set(all, (byTenant = new WeakMap()));
+    let byCredential = byTenant.get(caller.tenantScopes);
+    if (!byCredential) byTenant.set(caller.tenantScopes, (byCredential = new WeakMap()));
     let tools = byCredential.get(caller.credentialScopes);
-    if (!tools) byCredential.set(caller.credentialScopes, (tools = toolsVisibleTo(caller, options.tools)));
+    if (!tools) byCredential.set(caller.credentialScopes, (tools = toolsVisibleTo(caller, all)));
     return tools;
   };
   // Lists depend on the credential, so a cache must never share them across callers; the key cache's TTL bounds how stale its scopes may be.
@@ -118,21 +137,22 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
   const sdkServer = (caller: Caller, visible: readonly AnyTool[], registered: readonly AnyTool[], run: ToolRun): McpServer => {
     const logging = visible.some((t) => t.streaming);
     const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(logging ? { logging: {} } : {}) }, jsonSchemaValidator });
-    for (const t of registered) registerTool(server, t, schemas.get(t)!, run);
+    for (const t of registered) registerTool(server, t, schemasOf(t), run);
     options.extension?.(server, caller);
     answerInvalidParamsAsClientErrors(server);
     return server;
   };
 
   /** The tools/list result for a visible tool set: computed once by the SDK, then shared (frozen). */
-  const toolListFor = async (caller: Caller, visible: readonly AnyTool[], run: ToolRun): Promise<ListToolsResult> => {
+  const toolListFor = async (caller: Caller, all: readonly AnyTool[], visible: readonly AnyTool[], run: ToolRun): Promise<ListToolsResult> => {
+    const lists = listCacheFor(all);
     const key = visible.map((t) => t.name).join(',');
-    const cached = toolLists.get(key);
+    const cached = lists.get(key);
     if (cached) return cached;
     const answer = await dispatchToSdk(sdkServer(caller, visible, visible, run), { method: 'tools/list', params: {} }, { signal: new AbortController().signal, requestId: 0, sendNotification: dropNotification });
     if (!answer || !('result' in answer)) throw new Error('The SDK could not list the tools.');
-    const list = deepFreeze(answer.result as ListToolsResult);
-    toolLists.set(key, list);
+    const list = deepFreeze(withJsonSchemas(answer.result as ListToolsResult, visible));
+    lists.set(key, list);
     return list;
   };
 
@@ -164,6 +184,8 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     }
 
     const caller = c.get('caller');
+    const catalog = options.catalog.tools();
+    const all = Array.isArray(catalog) ? (catalog as readonly AnyTool[]) : await catalog;
     const checked = isModern(message, protocolVersion) ? checkModernRequest(message, (name) => c.req.header(name)) : undefined;
     if (checked && !checked.ok) return checked.refusal;
     // -32022 with the versions served: a dual-era client reads it as "modern server" and picks one (both eras' answer to a bad version).
@@ -177,10 +199,19 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       calls.cancel(caller, cancelled);
       return accepted();
     }
-    const visible = visibleTo(caller);
+    const visible = visibleTo(caller, all);
+    const run: ToolRun = { caller, db: options.db, config: options.config, onClientGone: (onGone) => reader.onClientGone(c, onGone), calls, onToolError: options.onToolError };
     const call = toolCallOf(message);
     const eventOf = (outcome: UsageOutcome, responseBytes: number) =>
-      usageEvent(c, caller, { outcome, tool: call!.name, durationMs: performance.now() - started, requestBytes: bytes.byteLength, responseBytes });
+      usageEvent(c, caller, {
+        outcome,
+        tool: call!.name,
+        durationMs: performance.now() - started,
+        requestBytes: bytes.byteLength,
+        responseBytes,
+        upstreamStatus: run.upstream?.status ?? null,
+        upstreamMs: run.upstream?.ms ?? null,
+      });
     const record = (outcome: UsageOutcome, responseBytes: number) => options.defer(options.usage.record(eventOf(outcome, responseBytes)), c);
     // USAGE_DURABILITY=commit: an answered call's row is committed before the answer is released.
     const durable = call !== undefined && options.usage.durability === 'commit';
@@ -227,7 +258,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
         }
         return answered(id, modernResult(method, { supportedVersions: SERVED_PROTOCOL_VERSIONS, capabilities }));
       }
-      if (method === 'tools/list') return answered(id, modernResult(method, await toolListFor(caller, visible, run)));
+      if (method === 'tools/list') return answered(id, modernResult(method, await toolListFor(caller, all, visible, run)));
       const target = method === 'tools/call' || method === 'prompts/get' ? params.name : method === 'resources/read' ? params.uri : undefined;
       let input: InputRound | undefined;
       if (typeof target === 'string') {
@@ -247,7 +278,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
         run.minLogLevel = typeof logLevel === 'string' && LOG_LEVELS.has(logLevel) ? (logLevel as LoggingLevel) : null;
         if (!isArguments(params.arguments)) return logged(jsonRpcError(200, JsonRpcCode.InvalidParams, 'Invalid params: arguments must be an object.', id), 'invalid');
         const callOnce = (send: ToolCallExtra['sendNotification']) =>
-          callToolDirectly(tool, schemas.get(tool)!, params.arguments, { requestId: id, _meta: params._meta as ToolCallExtra['_meta'], sendNotification: send }, run);
+          callToolDirectly(tool, schemasOf(tool), params.arguments, { requestId: id, _meta: params._meta as ToolCallExtra['_meta'], sendNotification: send }, run);
         if (stream) {
           const work = async (send: (message: object) => void) => {
             const result = await callOnce(async (notification) => send({ jsonrpc: '2.0', ...notification }));
@@ -287,7 +318,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
 
     const tool = call && visible.find((t) => t.name === call.name);
     if (call && !tool) {
-      const known = options.tools.find((t) => t.name === call.name);
+      const known = all.find((t) => t.name === call.name);
       const stepUp = known && options.insufficientScope?.(caller, known, call.id);
       if (stepUp) return logged(stepUp, 'denied');
       // Otherwise a tool outside the caller's grants is indistinguishable from one that does not exist.
@@ -299,7 +330,6 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
       if (!admission.ok) return admission.reason === 'limited' ? logged(limitRefusal(admission, call.id), 'rate_limited') : logged(serviceUnavailable(call.id), 'error');
     }
 
-    const run: ToolRun = { caller, db: options.db, config: options.config, onClientGone: (onGone) => reader.onClientGone(c, onGone), calls, onToolError: options.onToolError };
     // Notifications (progress, log messages) need an SSE answer; everything else gets plain JSON.
     const stream = answersWithEventStream(c.req.header('Accept'), message, visible);
     const refusal = mediaTypeRefusal(c.req.header('Accept'), c.req.header('Content-Type'));
@@ -313,28 +343,21 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     const plain = !refusal && !stream && m.jsonrpc === '2.0' && (typeof m.id === 'string' || typeof m.id === 'number');
     if (plain && tool && isArguments(m.params?.arguments)) {
       const extra: ToolCallExtra = { requestId: m.id as string | number, _meta: m.params?._meta, sendNotification: dropNotification };
-      const result = await callToolDirectly(tool, schemas.get(tool)!, m.params?.arguments, extra, run);
+      const result = await callToolDirectly(tool, schemasOf(tool), m.params?.arguments, extra, run);
       if (run.unavailable) return logged(serviceUnavailable(call!.id), 'error');
       return answerCall(m.id as string | number, result);
     }
     if (plain && m.method === 'tools/list' && isArguments(m.params) && Object.keys(m.params ?? {}).every((k) => k === '_meta')) {
-      return answered(m.id as string | number, await toolListFor(caller, visible, run));
+      return answered(m.id as string | number, await toolListFor(caller, all, visible, run));
     }
 
     const server = new McpServer(serverInfo, { capabilities: { tools: {}, ...(visible.some((t) => t.streaming) ? { logging: {} } : {}) }, jsonSchemaValidator });
-    let listKey: string | undefined;
-    let cachedList: ListToolsResult | undefined;
     if (tool) {
-      registerTool(server, tool, schemas.get(tool)!, run);
+      registerTool(server, tool, schemasOf(tool), run);
     } else if ((message as { method?: unknown }).method === 'tools/list') {
-      listKey = visible.map((t) => t.name).join(',');
-      cachedList = toolLists.get(listKey);
-      if (cachedList) {
-        const result = cachedList;
-        server.server.setRequestHandler(ListToolsRequestSchema, () => result);
-      } else {
-        for (const t of visible) registerTool(server, t, schemas.get(t)!, run);
-      }
+      // The list the hot path serves too: the same tools, the same JSON Schemas, computed once.
+      const result = await toolListFor(caller, all, visible, run);
+      server.server.setRequestHandler(ListToolsRequestSchema, () => result);
     }
     options.extension?.(server, caller);
     answerInvalidParamsAsClientErrors(server);
@@ -361,9 +384,6 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     // Nothing refers to the server or transport after this request, so both are collected.
     if (!response || response.status === 202) return accepted();
     const answer = transport.answer;
-    if (listKey !== undefined && !cachedList && answer && 'result' in answer) {
-      toolLists.set(listKey, deepFreeze(answer.result as ListToolsResult));
-    }
     if (!call) return response;
     if (run.unavailable) return logged(serviceUnavailable(call.id), 'error');
     // No outcome means the handler never ran: the SDK refused the arguments before calling it.
@@ -455,6 +475,20 @@ function registerTool(server: McpServer, tool: AnyTool, schemas: ToolSchemas, ru
   const config = { title, description, inputSchema: schemas.input, outputSchema: schemas.output, annotations };
   // Legacy runs have no input round, so their answers are never input_required.
   server.registerTool(name, config, (args: unknown, extra: ToolCallExtra) => runTool(tool, args, extra, run) as Promise<CallToolResult>);
+}
+
+/** The list with each connector tool's own JSON Schemas in place of the ones the SDK derived from zod. */
+function withJsonSchemas(list: ListToolsResult, visible: readonly AnyTool[]): ListToolsResult {
+  const byName = new Map(visible.filter((t) => t.jsonSchema).map((t) => [t.name, t.jsonSchema!]));
+  if (byName.size === 0) return list;
+  const tools = list.tools.map((t) => {
+    const own = byName.get(t.name);
+    if (!own) return t;
+    const listed = { ...t, inputSchema: own.input as ListToolsResult['tools'][number]['inputSchema'] };
+    if (own.output) listed.outputSchema = own.output as ListToolsResult['tools'][number]['outputSchema'];
+    return listed;
+  });
+  return { ...list, tools };
 }
 
 function toolCallOf(message: object): { id: string | number | null; name: string } | undefined {

@@ -35,6 +35,8 @@ export interface ToolRun {
   missingCapabilities?: Record<string, object>;
   /** Set when the tool failed because the database could not be reached: answered 503, not as a tool error. */
   unavailable?: boolean;
+  /** A connector tool's upstream answer, for the usage row. */
+  upstream?: { status: number | null; ms: number };
 }
 
 /** The text of the result a call gets when the database is unreachable (SSE answers keep it; JSON ones become 503). */
@@ -153,6 +155,9 @@ function toolContext(tool: AnyTool, stopper: CallStopper, extra: ToolCallExtra, 
       return answers?.[key] as ElicitAnswer | undefined;
     },
     roundData: run.input?.data,
+    recordUpstream: (status, ms) => {
+      run.upstream = { status, ms: Math.round(ms) };
+    },
   };
 }
 

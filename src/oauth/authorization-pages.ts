@@ -46,7 +46,7 @@ export function authorizationPages(ctx: OAuthContext, extensionFactory?: SignInE
   const showConsent = async (c: Context, pending: PendingRequest, user: SignedInUser, error?: string) => {
     const [tenant] = await db.select().from(tenants).where(eq(tenants.id, user.tenantId)).limit(1);
     if (!tenant || tenant.status !== 'active') return errorPage('Cannot connect this app', 'This account is suspended or no longer exists.', 403);
-    const choices = offeredScopes(ctx.tools, { tenantScopes: tenant.scopes, maxScopes: user.maxScopes, requested: pending.scopes });
+    const choices = offeredScopes(await ctx.catalog.tools(), { tenantScopes: tenant.scopes, maxScopes: user.maxScopes, requested: pending.scopes });
     if (choices.length === 0) {
       await ctx.pending.finish(pending.id);
       return redirectToClient(pending.redirectUri, ctx.issuer, pending.state, {
@@ -142,7 +142,7 @@ export function authorizationPages(ctx: OAuthContext, extensionFactory?: SignInE
     if (form.decision !== 'allow') return showConsent(c, pending, user, 'Choose Allow or Deny.');
     const [tenant] = await db.select().from(tenants).where(eq(tenants.id, user.tenantId)).limit(1);
     if (!tenant || tenant.status !== 'active') return errorPage('Cannot connect this app', 'This account is suspended or no longer exists.', 403);
-    const offered = offeredScopes(ctx.tools, { tenantScopes: tenant.scopes, maxScopes: user.maxScopes, requested: pending.scopes }).map((o) => o.scope);
+    const offered = offeredScopes(await ctx.catalog.tools(), { tenantScopes: tenant.scopes, maxScopes: user.maxScopes, requested: pending.scopes }).map((o) => o.scope);
     const ticked = [form.scope ?? []].flat().filter((s): s is string => typeof s === 'string');
     const scopes = offered.filter((s) => ticked.includes(s));
     if (scopes.length === 0) return showConsent(c, pending, user, 'Tick at least one permission, or choose Deny.');

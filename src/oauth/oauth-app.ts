@@ -13,7 +13,7 @@ import type { AuthResult } from '../auth/caller.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
 import type { Database } from '../db/database.ts';
 import { bodyLimit } from '../http/body-limit.ts';
-import type { AnyTool } from '../tools/index.ts';
+import { scopesOnOffer, type ToolCatalog } from '../tools/index.ts';
 import { authorizationPages } from './authorization-pages.ts';
 import { authorizeEndpoint } from './authorize-endpoint.ts';
 import { ClientDirectory } from './client-directory.ts';
@@ -36,7 +36,8 @@ export interface OAuthAppOptions {
   issuer: string;
   /** PUBLIC_URL + /mcp: the one resource tokens are for. */
   resource: string;
-  tools: readonly AnyTool[];
+  /** The tools on offer: their scopes are what clients may ask for. */
+  catalog: ToolCatalog;
   signingKey: Promise<SigningKey | undefined>;
   /** Checks a pasted API key (the app's cached verifier). */
   verifyApiKey: (key: string) => Promise<AuthResult>;
@@ -72,7 +73,7 @@ export function createOAuthApp(options: OAuthAppOptions): Hono {
     db: options.db,
     issuer: options.issuer,
     resource: options.resource,
-    tools: options.tools,
+    catalog: options.catalog,
     clients: new ClientDirectory(
       options.db,
       { resolveHost: options.resolveHost, allowedPrivateHosts: options.cimdAllowedPrivateHosts.map((h) => h.toLowerCase()), timeoutMs: options.cimdTimeoutMs, maxBytes: 5120 },
@@ -85,14 +86,14 @@ export function createOAuthApp(options: OAuthAppOptions): Hono {
     refreshTokenTtlMs: options.refreshTokenTtlDays * 86_400_000,
     now,
   };
-  const metadata = authorizationServerMetadata(options);
+
 
   const app = new Hono();
   // Public documents and endpoints that browser-based clients call cross-origin, without cookies.
   const open = cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['Authorization', 'Content-Type', 'MCP-Protocol-Version'] });
   for (const path of metadataPaths) {
     app.use(path, open);
-    app.get(path, (c) => c.json(metadata, 200, { 'Cache-Control': 'public, max-age=300' }));
+    app.get(path, async (c) => c.json(authorizationServerMetadata(options.issuer, await scopesOnOffer(options.catalog)), 200, { 'Cache-Control': 'public, max-age=300' }));
   }
   for (const path of ['/token', '/register', '/revoke']) app.use(path, open);
   // Forms and registrations are small; nothing here reads a large body. (Paths, not '*': this app is mounted at the root.)
@@ -107,8 +108,7 @@ export function createOAuthApp(options: OAuthAppOptions): Hono {
 }
 
 /** The RFC 8414 authorization server metadata. */
-function authorizationServerMetadata(options: Pick<OAuthAppOptions, 'issuer' | 'tools'>): Record<string, unknown> {
-  const base = options.issuer;
+function authorizationServerMetadata(base: string, scopes: readonly string[]): Record<string, unknown> {
   return {
     issuer: base,
     authorization_endpoint: `${base}/authorize`,
@@ -116,7 +116,7 @@ function authorizationServerMetadata(options: Pick<OAuthAppOptions, 'issuer' | '
     registration_endpoint: `${base}/register`,
     revocation_endpoint: `${base}/revoke`,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    scopes_supported: [...new Set(options.tools.flatMap((t) => t.scopes))].sort(),
+    scopes_supported: scopes,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token'],

@@ -1,7 +1,7 @@
 import type { AuthResult } from '../auth/caller.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
 import type { Database } from '../db/database.ts';
-import type { AnyTool } from '../tools/index.ts';
+import type { ToolCatalog } from '../tools/index.ts';
 import type { ClientDirectory } from './client-directory.ts';
 import type { PendingRequests } from './pending-requests.ts';
 
@@ -12,7 +12,8 @@ export interface OAuthContext {
   issuer: string;
   /** The only resource tokens are issued for: PUBLIC_URL + /mcp. */
   resource: string;
-  tools: readonly AnyTool[];
+  /** The tools on offer, whose scopes the consent page offers. */
+  catalog: ToolCatalog;
   clients: ClientDirectory;
   pending: PendingRequests;
   signingKey: Promise<SigningKey | undefined>;

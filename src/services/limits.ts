@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/database.ts';
-import { apiKeys, type Limit, limits, tenants } from '../db/schema.ts';
+import { apiKeys, connectors, type Limit, limits, tenants } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { parseQuota, parseRate } from '../limits/limit-spec.ts';
 import { allTools } from '../tools/index.ts';
@@ -37,8 +37,8 @@ export async function setLimits(db: Database, tenantSlug: string | undefined, ch
   if (change.rate === undefined && change.quota === undefined) throw new AppError('invalid', 'Nothing to limit: give a rate and/or a quota');
   const rate = change.rate === undefined ? undefined : parseRate(change.rate);
   const quota = change.quota === undefined ? undefined : parseQuota(change.quota);
-  if (change.tool !== undefined && !allTools.some((t) => t.name === change.tool)) {
-    throw new AppError('invalid', `Unknown tool "${change.tool}": known tools are ${allTools.map((t) => t.name).join(', ')}`);
+  if (change.tool !== undefined && !allTools.some((t) => t.name === change.tool) && !(await isConnectorToolName(db, change.tool))) {
+    throw new AppError('invalid', `Unknown tool "${change.tool}": known tools are ${allTools.map((t) => t.name).join(', ')} and connector tools (<connector>_<tool>)`);
   }
   const { tenantId, slug } = await ownerOf(db, tenantSlug, change.keyId);
   const where = and(eq(limits.tenantId, tenantId), eq(limits.keyId, change.keyId ?? ''), eq(limits.tool, change.tool ?? ''));
@@ -91,4 +91,10 @@ function limitInfo(row: Limit, tenant: string): LimitInfo {
     rate: row.rate === null ? null : `${row.rate}/${row.rateUnit}`,
     quota: row.quota === null ? null : `${row.quota}/month`,
   };
+}
+
+/** Whether a name could be a connector's tool: `<connector>_<tool>` for an existing connector (an MCP upstream's tools are known only at run time). */
+async function isConnectorToolName(db: Database, tool: string): Promise<boolean> {
+  const names = await db.select({ name: connectors.name }).from(connectors);
+  return names.some((c) => tool.startsWith(`${c.name}_`) && tool.length > c.name.length + 1);
 }

@@ -6,7 +6,7 @@ import { listUsage, type UsageFilter, type UsageRow } from './usage.ts';
 export type UsageExportFormat = 'json' | 'ndjson' | 'csv';
 
 /** The columns of a CSV export, in order. */
-export const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent', 'clientId'];
+export const usageColumns: (keyof UsageRow)[] = ['at', 'tenant', 'keyId', 'subject', 'tool', 'outcome', 'durationMs', 'requestBytes', 'responseBytes', 'protocolVersion', 'userAgent', 'clientId', 'upstreamStatus', 'upstreamMs'];
 
 /**
  * Every matching event as a JSON array, NDJSON (one event per line) or CSV, produced a page of

@@ -26,6 +26,10 @@ export interface UsageRow {
   userAgent: string | null;
   /** The OAuth client whose access token made the call, when one did. */
   clientId: string | null;
+  /** A connector tool's upstream HTTP status (null when none answered, or for a built-in tool). */
+  upstreamStatus: number | null;
+  /** How long a connector tool's upstream took, in ms. */
+  upstreamMs: number | null;
 }
 
 /** Which usage events a report covers. `since` is inclusive, `until` exclusive. */
@@ -61,6 +65,8 @@ export async function listUsage(db: Database, filter: UsageFilter & PageRequest)
       protocolVersion: usageEvents.protocolVersion,
       userAgent: usageEvents.userAgent,
       clientId: usageEvents.clientId,
+      upstreamStatus: usageEvents.upstreamStatus,
+      upstreamMs: usageEvents.upstreamMs,
     })
     .from(usageEvents)
     .leftJoin(tenants, eq(usageEvents.tenantId, tenants.id))

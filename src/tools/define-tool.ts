@@ -31,6 +31,8 @@ export interface ToolContext {
   elicit(key: string, message: string, requestedSchema: ElicitSchema): Promise<ElicitAnswer | undefined>;
   /** What the handler passed to `ask` as `data` in the previous round; undefined on the first. */
   roundData: unknown;
+  /** A tool that calls an upstream says how it answered (HTTP status, null when none came) and how long it took, for the usage row. */
+  recordUpstream(status: number | null, ms: number): void;
 }
 
 /** The form an elicitation asks the user to fill: a flat object of primitive fields. */
@@ -54,6 +56,12 @@ export interface ToolDefinition<Input extends Shape = Shape, Output extends Shap
   scopes: string[];
   inputSchema: Input;
   outputSchema?: Output;
+  /**
+   * JSON Schemas that replace the zod shapes (leave `inputSchema` empty): arguments are validated
+   * against `input` (converted by zod's `fromJSONSchema`), and listings show both as given. How a
+   * connector offers its upstream's tools; `output` is listed, not enforced (the upstream owns it).
+   */
+  jsonSchema?: { input: Record<string, unknown>; output?: Record<string, unknown> };
   annotations: ToolAnnotations;
   /** The tool sends log messages while it runs: its calls are answered as an SSE stream when the client accepts one. */
   streaming?: boolean;

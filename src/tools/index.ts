@@ -21,4 +21,19 @@ export function toolsVisibleTo(caller: Caller, tools: readonly AnyTool[] = allTo
   return tools.filter((t) => grantsAll(caller.tenantScopes, t.scopes) && grantsAll(caller.credentialScopes, t.scopes));
 }
 
+/** Where /mcp gets the tools on offer (built-in and from connectors): the same array until something changes. */
+export interface ToolCatalog {
+  tools(): readonly AnyTool[] | Promise<readonly AnyTool[]>;
+}
+
+const scopesByCatalog = new WeakMap<readonly AnyTool[], readonly string[]>();
+
+/** Every scope a tool on offer needs, sorted: what clients may ask an authorization server for. */
+export async function scopesOnOffer(catalog: ToolCatalog): Promise<readonly string[]> {
+  const tools = await catalog.tools();
+  let scopes = scopesByCatalog.get(tools);
+  if (!scopes) scopesByCatalog.set(tools, (scopes = [...new Set(tools.flatMap((t) => t.scopes))].sort()));
+  return scopes;
+}
+
 export type { AnyTool };

@@ -5,7 +5,7 @@ import type { UsageEvent } from '../db/schema.ts';
 export function usageEvent(
   c: Context,
   who: { tenantId?: string | null; keyId?: string | null; subject?: string | null; clientId?: string | null },
-  fields: Pick<UsageEvent, 'tool' | 'outcome' | 'durationMs' | 'requestBytes' | 'responseBytes'>,
+  fields: Pick<UsageEvent, 'tool' | 'outcome' | 'durationMs' | 'requestBytes' | 'responseBytes' | 'upstreamStatus' | 'upstreamMs'>,
 ): UsageEvent {
   return {
     at: new Date(),
