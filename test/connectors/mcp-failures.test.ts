@@ -137,6 +137,28 @@ it("does not fail a call because another caller cancelled the legacy handshake i
   expect((await second).result).toEqual({ content: [{ type: 'text', text: 'done' }] });
 });
 
+it('ends the wait for a handshake another call started when its own signal ends', async () => {
+  let initializeAnswered = false;
+  const upstream = await raw((body, res) => {
+    if (body.method === 'initialize') {
+      setTimeout(() => {
+        initializeAnswered = true;
+        json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } });
+      }, 1500);
+    }
+    else if (body.id === undefined) res.writeHead(202).end();
+    else json(res, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: 'done' }] } });
+  });
+  const sessions = new LegacySessionCache();
+  const options = { fetch: globalThis.fetch, headers, era: 'legacy' as const, protocolVersion: '2025-11-25', sessions };
+  const first = callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: AbortSignal.timeout(10_000) });
+  const second = await callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: AbortSignal.timeout(200) });
+  expect(second).toEqual({ status: null, result: { content: [{ type: 'text', text: 'The upstream did not answer in time' }], isError: true } });
+  expect(initializeAnswered).toBe(false); // it did not wait for the first call's handshake
+  expect((await first).result).toEqual({ content: [{ type: 'text', text: 'done' }] });
+  expect(upstream.requests.filter((request) => request.method === 'initialize')).toHaveLength(1);
+});
+
 it('turns a 2026-07-28 input_required result into an isError result', async () => {
   const upstream = await raw((body, res) =>
     json(res, { jsonrpc: '2.0', id: body.id, result: { resultType: 'input_required', inputRequests: {}, requestState: 'opaque' } }),

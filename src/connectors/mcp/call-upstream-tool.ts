@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { untilAborted } from './aborted-error.ts';
 import { redactCredentials } from './redact-credentials.ts';
 import { legacySessions, type LegacySessionCache } from './legacy-session-cache.ts';
 import { mcpParamHeaders } from './mcp-param-headers.ts';
@@ -48,12 +49,12 @@ export async function callUpstreamTool(url: string, name: string, args: Record<s
     let kept = sessions.get(url, options.headers, open);
     let session: UpstreamSession;
     try {
-      session = await kept;
+      session = await untilAborted(kept, options.signal);
     } catch (error) {
-      if (opened) throw error;
+      if (opened || options.signal.aborted) throw error;
       // another call's handshake failed (perhaps its own caller cancelled): try one of our own
       kept = sessions.get(url, options.headers, open);
-      session = await kept;
+      session = await untilAborted(kept, options.signal);
     }
     try {
       return outcome(await sessionRequest(url, session, request, post));
@@ -61,7 +62,7 @@ export async function callUpstreamTool(url: string, name: string, args: Record<s
       // A kept session the upstream has ended (404, or 400 from servers built on the SDK's examples) refused the request before running it: open a new one once.
       if (opened || !(error instanceof UpstreamMcpError) || (error.status !== 404 && error.status !== 400) || error.code !== undefined) throw error;
       sessions.forget(url, options.headers, kept);
-      return outcome(await sessionRequest(url, await sessions.get(url, options.headers, open), request, post));
+      return outcome(await sessionRequest(url, await untilAborted(sessions.get(url, options.headers, open), options.signal), request, post));
     }
   } catch (error) {
     const message = error instanceof UpstreamMcpError ? error.message : `The upstream call failed: ${error instanceof Error ? error.message : String(error)}`;
