@@ -10,6 +10,7 @@ import { loadSigningKey } from './auth/signing-key.ts';
 import { type Config, publicUrl, resourceUrl } from './config.ts';
 import { ConnectorCatalog } from './connectors/connector-catalog.ts';
 import { connectorEnv } from './connectors/connector-env.ts';
+import type { OpenApiCompiler } from './connectors/openapi/openapi-compiler.ts';
 import { createConsoleApp } from './console/console-app.tsx';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/database.ts';
@@ -28,6 +29,7 @@ import { createOAuthApp } from './oauth/oauth-app.ts';
 import { oidcSignIn } from './oauth/oidc/oidc-sign-in.ts';
 import type { ResolveHost } from './oauth/public-address.ts';
 import { createPortalApp } from './portal/portal-app.tsx';
+import { PortalSignIn } from './portal/portal-sign-in.tsx';
 import { type AnyTool, allTools, scopesOnOffer } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
@@ -51,8 +53,10 @@ export interface AppDeps {
   hashSecret?: HashSecret;
   /** Reads /mcp request bodies and notices disconnects; default the Fetch API. Node passes a faster native one. */
   requestReader?: RequestReader;
-  /** DNS lookups for the OAuth server's client metadata document checks; default none (IP literals only). */
+  /** DNS lookups for the OAuth server's client metadata document checks and connector upstreams; default none (IP literals only). */
   resolveHost?: ResolveHost;
+  /** Compiles OpenAPI documents for connectors added through the admin API; default none (refused, as on Workers). */
+  openApiCompiler?: OpenApiCompiler;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -100,7 +104,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
   const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : undefined;
   const tools = deps.tools ?? allTools;
-  const connectorsEnv = connectorEnv(db, config, { signingKey, secretBox, resolveHost: deps.resolveHost, builtIn: tools });
+  const connectorsEnv = connectorEnv(db, config, { signingKey, secretBox, resolveHost: deps.resolveHost, builtIn: tools, openApiCompiler: deps.openApiCompiler });
   const catalog = new ConnectorCatalog(db, {
     builtIn: tools,
     ttlMs: config.CONNECTOR_CACHE_TTL_SECONDS * 1000,
@@ -185,6 +189,8 @@ export function createApp(deps: AppDeps): TenantMcp {
     }),
   );
 
+  const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
+  const portalSignIn = new PortalSignIn({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token), oidc: oauth && secretBox !== undefined });
   if (oauth) {
     app.route(
       '/',
@@ -201,15 +207,14 @@ export function createApp(deps: AppDeps): TenantMcp {
         cimdAllowedPrivateHosts: config.OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS,
         cimdTimeoutMs: config.OAUTH_CIMD_TIMEOUT_MS,
         resolveHost: deps.resolveHost,
-        signIn: secretBox && oidcSignIn({ db, secretBox, publicUrl: publicUrl(config), log, timeoutMs: config.OIDC_TIMEOUT_MS }),
+        signIn: secretBox && oidcSignIn({ db, secretBox, publicUrl: publicUrl(config), log, timeoutMs: config.OIDC_TIMEOUT_MS, portal: portalSignIn }),
       }),
     );
   }
 
   app.route('/admin', createAdminApp({ db, config, log, version: VERSION, signingKey, secretBox, connectors: { env: connectorsEnv, onChange: () => catalog.invalidate() } }));
-  const sessionSigner = new SessionSigner(config.SESSION_SECRET ?? config.ADMIN_TOKEN);
   app.route('/console', createConsoleApp({ db, config, log, verifyAdmin: adminVerifier(config), signer: sessionSigner }));
-  app.route('/portal', createPortalApp({ db, config, log, signer: sessionSigner, verifyKey: (token) => keys.verify(token) }));
+  app.route('/portal', createPortalApp({ db, config, log, signIn: portalSignIn, connectors: connectorsEnv }));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseApiKey } from '../src/auth/api-key.ts';
 import { createServer } from 'node:net';
 import { validate } from '@readme/openapi-parser';
@@ -12,6 +13,7 @@ import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { epochSeconds, generateTestKey, signToken } from './helpers/identity-provider.ts';
 import { callTool, freshWindow } from './helpers/limits.ts';
 import { connectClient, postMcp, rpc } from './helpers/mcp.ts';
+import { type LoopbackUpstream, startPetstore } from './helpers/petstore.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
@@ -19,6 +21,7 @@ const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 let database: TempDatabase;
 let server: RunningServer;
 let admin: AdminClient;
+let petstore: LoopbackUpstream;
 
 beforeAll(async () => {
   database = await tempDatabase();
@@ -33,11 +36,14 @@ beforeAll(async () => {
     SECRETS_ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 9).toString('base64url')}`,
     KEY_CACHE_TTL_SECONDS: '0',
     USAGE_FLUSH_INTERVAL_MS: '20',
+    CONNECTOR_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
   });
   admin = await AdminClient.connect(server.url, ADMIN_TOKEN);
+  petstore = await startPetstore();
 });
 
 afterAll(async () => {
+  await petstore?.close();
   await server?.stop();
   database?.dispose();
 });
@@ -514,6 +520,23 @@ describe('sign-in providers', () => {
     expectProblem(await admin.request('DELETE', `/sign-in-providers/${sso.body.id}`), 404, 'not-found');
   });
 
+  it('sets, changes and removes the admin rule that lets users sign in to /portal', async () => {
+    const added = await admin.post('/sign-in-providers', { kind: 'tenant', tenant: 'sso-co', name: 'Portal SSO', issuer: 'https://portal-sso.example.com', clientId: 'p', adminClaim: 'groups', adminValues: ['mcp-admins'] });
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ adminClaim: 'groups', adminValues: ['mcp-admins'] });
+    const id = added.body.id as string;
+    const changed = await admin.patch(`/sign-in-providers/${id}`, { name: 'Portal SSO 2', adminValues: 'mcp-admins, owners' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ name: 'Portal SSO 2', adminClaim: 'groups', adminValues: ['mcp-admins', 'owners'] });
+    const removed = await admin.patch(`/sign-in-providers/${id}`, { adminClaim: null });
+    expect(removed.body).toMatchObject({ adminClaim: null, adminValues: null });
+    expectProblem(await admin.patch(`/sign-in-providers/${id}`, { adminValues: ['x'] }), 400, 'invalid'); // values without a claim
+    expectProblem(await admin.patch(`/sign-in-providers/${id}`, { adminClaim: 'groups' }), 400, 'invalid'); // a claim without values
+    expectProblem(await admin.patch(`/sign-in-providers/${id}`, { issuer: 'https://elsewhere.example' }), 400, 'invalid');
+    expectProblem(await admin.patch('/sign-in-providers/sip_aaaaaaaaaaaa', { name: 'x' }), 404, 'not-found');
+    expectProblem(await admin.post('/sign-in-providers', { kind: 'tenant', tenant: 'sso-co', name: 'Half', issuer: 'https://half.example.com', clientId: 'h', adminValues: 'x' }), 400, 'invalid');
+  });
+
   it("reads and changes a tenant's sign-in methods", async () => {
     expect((await admin.get('/tenants/sso-co/sign-in-methods')).body).toEqual({ apiKey: true, company: true, tenantSso: true });
     const changed = await admin.patch('/tenants/sso-co/sign-in-methods', { apiKey: false });
@@ -562,6 +585,37 @@ describe('validation and errors', () => {
   it('answers an unknown admin path with a 404 problem', async () => {
     expectProblem(await admin.get('/planets'), 404, 'not-found');
     expectProblem(await admin.request('DELETE', '/tenants/acme'), 404, 'not-found');
+  });
+});
+
+describe('connectors', () => {
+  const document = JSON.parse(readFileSync(new URL('../examples/petstore/openapi.json', import.meta.url), 'utf8'));
+
+  it('adds an OpenAPI connector, lists, shows, refreshes and removes it, with documented answers', async () => {
+    await admin.post('/tenants', { slug: 'pets', scopes: ['petstore:*'] });
+    const added = await admin.post('/connectors', { name: 'petstore', kind: 'openapi', document, url: petstore.url, credential: 'secret', secretHeader: 'X-Api-Key' });
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ name: 'petstore', kind: 'openapi', credential: 'secret', secretHeader: 'X-Api-Key', tenantSecrets: 0 });
+    expect(added.body.tools.map((t: { name: string }) => t.name)).toEqual(['petstore_listPets', 'petstore_createPet', 'petstore_getPet', 'petstore_deletePet']);
+    expectProblem(await admin.post('/connectors', { name: 'petstore', kind: 'mcp', url: 'https://mcp.example.com/mcp', credential: 'none' }), 409, 'conflict');
+    expectProblem(await admin.post('/connectors', { name: 'Bad Name', kind: 'mcp', url: 'https://mcp.example.com/mcp', credential: 'none' }), 400, 'invalid');
+    expect((await admin.get('/connectors')).body.items.map((c: { name: string }) => c.name)).toEqual(['petstore']);
+    expect((await admin.get('/connectors/petstore')).body.id).toBe(added.body.id);
+    expectProblem(await admin.get('/connectors/nope'), 404, 'not-found');
+
+    const secret = await admin.request('PUT', '/connectors/petstore/secrets/pets', { body: { secret: 'pets-upstream-token-123' } });
+    expect(secret.status).toBe(200);
+    expect(JSON.stringify(secret.body)).not.toContain('pets-upstream-token-123');
+    expect((await admin.get('/connectors/petstore')).body.tenantSecrets).toBe(1);
+    expect((await admin.request('DELETE', '/connectors/petstore/secrets/pets')).status).toBe(204);
+    expectProblem(await admin.request('DELETE', '/connectors/petstore/secrets/pets'), 404, 'not-found');
+
+    const refreshed = await admin.post('/connectors/petstore/refresh', { document, selection: { include: { tags: ['pets'] }, exclude: { operationIds: ['deletePet'] } } });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.tools.map((t: { name: string }) => t.name)).not.toContain('petstore_deletePet');
+    const removed = await admin.request('DELETE', '/connectors/petstore');
+    expect(removed.status).toBe(200);
+    expectProblem(await admin.request('DELETE', '/connectors/petstore'), 404, 'not-found');
   });
 });
 

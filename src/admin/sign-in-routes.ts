@@ -3,7 +3,7 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Database } from '../db/database.ts';
 import { signInProviderKinds } from '../db/schema.ts';
 import { getSignInMethods, setSignInMethods } from '../services/sign-in-methods.ts';
-import { addSignInProvider, getSignInProvider, listSignInProviders, removeSignInProvider } from '../services/sign-in-providers.ts';
+import { addSignInProvider, getSignInProvider, listSignInProviders, removeSignInProvider, updateSignInProvider } from '../services/sign-in-providers.ts';
 import { jsonBody, jsonResponse, pageSchema, problems, timestamp } from './schemas.ts';
 import { SlugParamSchema } from './tenants-routes.ts';
 
@@ -22,6 +22,8 @@ const SignInProviderSchema = z
     scopeClaim: z.string().nullable().openapi({ description: 'An ID token claim listing the scopes the user may grant', example: null }),
     grantScopes: z.array(z.string()).nullable().openapi({ description: "Fixed scopes users of this provider may grant; null: the tenant's", example: null }),
     emailDomains: z.array(z.string()).openapi({ description: '`tenant`: users typing an email in these domains are sent here', example: ['acme.com'] }),
+    adminClaim: z.string().nullable().openapi({ description: "The ID token claim naming the tenant's administrators, who may sign in to /portal; null: nobody signs in there through this provider", example: 'groups' }),
+    adminValues: z.array(z.string()).nullable().openapi({ description: 'Values of `adminClaim` (a string or an array in the token) that make a user an administrator: any one of them', example: ['mcp-admins'] }),
     createdAt: timestamp(),
   })
   .openapi('SignInProvider', { description: 'An OpenID Connect provider users sign in with on the authorization page.' });
@@ -31,6 +33,10 @@ const stringOrList = (description: string, example: string[]) =>
     .union([z.string().max(2048), z.array(z.string().max(253)).max(100)])
     .optional()
     .openapi({ description, example });
+
+const adminValues = z
+  .union([z.string().max(2048), z.array(z.string().max(256)).max(50)])
+  .openapi({ description: "Values of `adminClaim` that make a user the tenant's administrator (a comma list or an array)", example: ['mcp-admins'] });
 
 const SignInProviderCreateSchema = z
   .strictObject({
@@ -50,8 +56,18 @@ const SignInProviderCreateSchema = z
     scopeClaim: z.string().min(1).max(128).optional().openapi({ description: 'An ID token claim listing the scopes the user may grant' }),
     grantScopes: stringOrList('Fixed scopes users of this provider may grant, instead of `scopeClaim`', ['math']),
     emailDomains: stringOrList('`tenant` only: email domains whose users are sent to this provider', ['acme.com']),
+    adminClaim: z.string().min(1).max(128).optional().openapi({ description: "With `adminValues`: the ID token claim naming the tenant's administrators, who may sign in to /portal. Unset: nobody signs in there through this provider." }),
+    adminValues: adminValues.optional(),
   })
   .openapi('SignInProviderCreate');
+
+const SignInProviderUpdateSchema = z
+  .strictObject({
+    name: z.string().min(1).max(64).optional().openapi({ example: 'Acme SSO' }),
+    adminClaim: z.string().min(1).max(128).nullable().optional().openapi({ description: 'Sets the admin rule (with `adminValues`, or the values already set); null removes it, and nobody signs in to /portal through this provider any more' }),
+    adminValues: adminValues.nullable().optional(),
+  })
+  .openapi('SignInProviderUpdate');
 
 const SignInMethodsSchema = z
   .object({
@@ -71,7 +87,7 @@ const addRoute = createRoute({
   operationId: 'addSignInProvider',
   summary: 'Add an OpenID Connect sign-in provider',
   description:
-    'Register `<PUBLIC_URL>/oauth/oidc/callback` as the redirect URI at the provider. A client secret needs SECRETS_ENCRYPTION_KEY; it is stored encrypted and never returned. An email domain already sent elsewhere, or the same issuer and client id twice, is 409.',
+    'Register `<PUBLIC_URL>/oauth/sign-in/oidc/callback` as the redirect URI at the provider. A client secret needs SECRETS_ENCRYPTION_KEY; it is stored encrypted and never returned. An email domain already sent elsewhere, or the same issuer and client id twice, is 409.',
   request: { body: jsonBody(SignInProviderCreateSchema, 'The provider') },
   responses: { 201: jsonResponse(SignInProviderSchema, 'The provider was added'), ...problems(400, 404, 409, 413, 415) },
 });
@@ -95,6 +111,18 @@ const showRoute = createRoute({
   summary: 'Show a sign-in provider',
   request: { params: IdParamSchema },
   responses: { 200: jsonResponse(SignInProviderSchema, 'The provider'), ...problems(400, 404) },
+});
+
+const updateRoute = createRoute({
+  method: 'patch',
+  path: '/sign-in-providers/{id}',
+  tags: ['Sign-in'],
+  operationId: 'updateSignInProvider',
+  summary: "Rename a sign-in provider, or set or remove its admin rule",
+  description:
+    "The admin rule decides who signs in to the customer page (/portal) through this provider: a user whose ID token's `adminClaim` holds one of `adminValues`. Changing or removing it ends the portal sessions signed in through the provider at their next request. Other settings need the provider removed and added again.",
+  request: { params: IdParamSchema, body: jsonBody(SignInProviderUpdateSchema, 'What to change') },
+  responses: { 200: jsonResponse(SignInProviderSchema, 'The provider now'), ...problems(400, 404, 413, 415) },
 });
 
 const removeRoute = createRoute({
@@ -137,6 +165,7 @@ export function registerSignInRoutes(app: OpenAPIHono, db: Database, secretBox: 
   app.openapi(addRoute, async (c) => c.json(await addSignInProvider(db, await secretBox, c.req.valid('json')), 201));
   app.openapi(listRoute, async (c) => c.json({ items: await listSignInProviders(db, c.req.valid('query').tenant), next: null }, 200));
   app.openapi(showRoute, async (c) => c.json(await getSignInProvider(db, c.req.valid('param').id), 200));
+  app.openapi(updateRoute, async (c) => c.json(await updateSignInProvider(db, c.req.valid('param').id, c.req.valid('json')), 200));
   app.openapi(removeRoute, async (c) => c.json(await removeSignInProvider(db, c.req.valid('param').id), 200));
   app.openapi(getMethodsRoute, async (c) => c.json(await getSignInMethods(db, c.req.valid('param').slug), 200));
   app.openapi(setMethodsRoute, async (c) => c.json(await setSignInMethods(db, c.req.valid('param').slug, c.req.valid('json')), 200));

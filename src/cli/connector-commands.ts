@@ -3,6 +3,7 @@ import { loadSigningKey } from '../auth/signing-key.ts';
 import type { Config } from '../config.ts';
 import { connectorEnv } from '../connectors/connector-env.ts';
 import type { OpenApiSelection } from '../connectors/openapi/operation-tool.ts';
+import { lazyOpenApiCompiler } from '../connectors/openapi/lazy-openapi-compiler.ts';
 import { SecretBox } from '../crypto/secret-box.ts';
 import type { Database } from '../db/database.ts';
 import type { ConnectorCredential } from '../db/schema.ts';
@@ -139,7 +140,7 @@ export const connectorCommands: Record<string, Command> = {
 async function env(db: Database, config: Config): Promise<ConnectorEnv> {
   const signingKey = config.TOKEN_SIGNING_KEY ? loadSigningKey(config.TOKEN_SIGNING_KEY) : Promise.resolve(undefined);
   const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : undefined;
-  return connectorEnv(db, config, { signingKey, secretBox, resolveHost, builtIn: allTools });
+  return connectorEnv(db, config, { signingKey, secretBox, resolveHost, builtIn: allTools, openApiCompiler: lazyOpenApiCompiler });
 }
 
 /** A document flag: an https (or allowed private http) URL is fetched by the service, anything else is a file. */

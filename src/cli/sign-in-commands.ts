@@ -13,6 +13,7 @@ import {
   removeSignInProvider,
   resealSignInSecrets,
   type SignInProviderInfo,
+  updateSignInProvider,
 } from '../services/sign-in-providers.ts';
 import { table } from './format.ts';
 
@@ -20,7 +21,10 @@ import { table } from './format.ts';
 export const signInHelp = `  sign-in add --kind company|tenant --name <label> --issuer <url> --client-id <id>
               [--client-secret-file <file>] [--request-scopes <list>]
               company: --tenant-claim <claim>     tenant: --tenant <slug> [--email-domains <list>]
-              [--scope-claim <claim> | --grant-scopes <list>] [--json]
+              [--scope-claim <claim> | --grant-scopes <list>]
+              [--admin-claim <claim> --admin-values <list>]   who may sign in to /portal (unset: nobody)
+              [--json]
+  sign-in update <id> [--name <label>] [--admin-claim <claim>|none] [--admin-values <list>] [--json]
   sign-in list [--tenant <slug>] [--json]
   sign-in show <id> [--json]
   sign-in remove <id>
@@ -39,6 +43,8 @@ export const signInOptions = {
   'api-key': { type: 'string' },
   company: { type: 'string' },
   'tenant-sso': { type: 'string' },
+  'admin-claim': { type: 'string' },
+  'admin-values': { type: 'string' },
 } as const;
 
 interface SignInFlags {
@@ -57,11 +63,13 @@ interface SignInFlags {
   'api-key'?: string;
   company?: string;
   'tenant-sso'?: string;
+  'admin-claim'?: string;
+  'admin-values'?: string;
 }
 
 type SignInCommand = (db: Database, args: string[], flags: SignInFlags, config: Config) => Promise<string>;
 
-/** `sign-in add|list|show|remove|methods` and `secrets reseal`. Client secrets are read from a file, never from the command line, and never printed. */
+/** `sign-in add|update|list|show|remove|methods` and `secrets reseal`. Client secrets are read from a file, never from the command line, and never printed. */
 export const signInCommands: Record<string, SignInCommand> = {
   'sign-in add': async (db, _args, flags, config) => {
     const file = flags['client-secret-file'];
@@ -77,25 +85,38 @@ export const signInCommands: Record<string, SignInCommand> = {
       scopeClaim: flags['scope-claim'],
       grantScopes: flags['grant-scopes'],
       emailDomains: flags['email-domains'],
+      adminClaim: flags['admin-claim'],
+      adminValues: flags['admin-values'],
     });
     if (flags.json) return JSON.stringify(added);
     const who = added.kind === 'company' ? `every tenant, named by claim ${added.tenantClaim}` : `tenant ${added.tenant}`;
     const line = `Added sign-in provider ${added.id} (${added.name}, ${added.issuer}) for ${who}; client secret ${added.secretKeyId ? `stored encrypted with key ${added.secretKeyId}` : 'none (public client)'}.`;
     const redirect = `Register ${publicUrl(config)}/oauth/sign-in/oidc/callback as its redirect URI at the provider.`;
     const off = config.SECRETS_ENCRYPTION_KEY ? '' : '\nSign-in with it stays off until the server runs with SECRETS_ENCRYPTION_KEY.';
-    return `${line}\n${redirect}${off}`;
+    return `${line}\n${adminLine(added)}\n${redirect}${off}`;
+  },
+
+  'sign-in update': async (db, [id], flags) => {
+    const claim = flags['admin-claim'];
+    const updated = await updateSignInProvider(db, need(id, '<id>'), {
+      name: flags.name,
+      adminClaim: claim === 'none' ? null : claim,
+      adminValues: flags['admin-values'],
+    });
+    if (flags.json) return JSON.stringify(updated);
+    return `Updated sign-in provider ${updated.id} (${updated.name}).\n${adminLine(updated)}`;
   },
 
   'sign-in list': async (db, _args, flags) => {
     const providers = await listSignInProviders(db, flags.tenant);
     if (flags.json) return JSON.stringify(providers);
-    return table(providers.map(row), ['id', 'kind', 'tenant', 'name', 'issuer', 'clientId', 'secret', 'selects', 'createdAt']);
+    return table(providers.map(row), ['id', 'kind', 'tenant', 'name', 'issuer', 'clientId', 'secret', 'selects', 'portalAdmins', 'createdAt']);
   },
 
   'sign-in show': async (db, [id], flags) => {
     const provider = await getSignInProvider(db, need(id, '<id>'));
     if (flags.json) return JSON.stringify(provider);
-    return Object.entries({ ...provider, requestScopes: provider.requestScopes.join(' '), grantScopes: provider.grantScopes?.join(',') ?? '', emailDomains: provider.emailDomains.join(',') })
+    return Object.entries({ ...provider, requestScopes: provider.requestScopes.join(' '), grantScopes: provider.grantScopes?.join(',') ?? '', emailDomains: provider.emailDomains.join(','), adminValues: provider.adminValues?.join(',') ?? '' })
       .map(([k, v]) => `${k.padEnd(14)} ${v ?? ''}`)
       .join('\n');
   },
@@ -123,12 +144,18 @@ export const signInCommands: Record<string, SignInCommand> = {
   },
 };
 
+function adminLine(p: SignInProviderInfo): string {
+  if (p.adminClaim === null) return 'Portal: nobody signs in to /portal through it (no --admin-claim).';
+  return `Portal: users whose claim ${p.adminClaim} holds ${p.adminValues!.join(' or ')} sign in to /portal as their tenant's administrator.`;
+}
+
 function row(p: SignInProviderInfo): Record<string, unknown> {
   return {
     ...p,
     tenant: p.tenant ?? '(all)',
     secret: p.secretKeyId ? `sealed (${p.secretKeyId})` : 'none',
     selects: p.kind === 'company' ? `claim ${p.tenantClaim}` : p.emailDomains.join(',') || `organisation ${p.tenant}`,
+    portalAdmins: p.adminClaim === null ? 'nobody' : `${p.adminClaim}: ${p.adminValues!.join(',')}`,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.ts';
 import type { ResolveHost } from '../oauth/public-address.ts';
 import type { ConnectorEnv } from '../services/connectors.ts';
 import type { AnyTool } from '../tools/index.ts';
+import type { OpenApiCompiler } from './openapi/openapi-compiler.ts';
 import { UpstreamCredentials } from './upstream-credentials.ts';
 import { upstreamFetch } from './upstream-fetch.ts';
 
@@ -15,6 +16,8 @@ export interface ConnectorEnvDeps {
   /** DNS lookups for the private-address checks; without them only IP literals and dotted names are judged. */
   resolveHost?: ResolveHost;
   builtIn: readonly AnyTool[];
+  /** Compiles OpenAPI documents; the Node and Deno entries and the CLI give one, Workers do not. */
+  openApiCompiler?: OpenApiCompiler;
 }
 
 /** The one place connector settings become the safe fetch, the credentials and the service rules. */
@@ -36,5 +39,6 @@ export function connectorEnv(db: Database, config: Config, deps: ConnectorEnvDep
     reservedAudiences: [publicUrl(config), resourceUrl(config), new URL(publicUrl(config)).origin],
     builtInScopes: [...new Set(deps.builtIn.flatMap((t) => t.scopes))],
     timeoutMs: config.TOOL_TIMEOUT_MS,
+    compileOpenApi: deps.openApiCompiler,
   };
 }

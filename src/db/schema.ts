@@ -229,6 +229,10 @@ export const signInProviders = sqliteTable(
     grantScopes: text('grant_scopes', { mode: 'json' }).$type<string[]>(),
     /** `tenant` only: email domains whose users are sent to this provider. */
     emailDomains: text('email_domains', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The ID token claim naming a tenant administrator (e.g. `groups`); null: nobody signs in to /portal through this provider. */
+    adminClaim: text('admin_claim'),
+    /** Values of `adminClaim` that make a user the tenant's administrator (any one of them); set exactly with `adminClaim`. */
+    adminValues: text('admin_values', { mode: 'json' }).$type<string[]>(),
     createdAt: epochMs('created_at').notNull().default(now),
   },
   (t) => [index('sign_in_providers_tenant_idx').on(t.tenantId)],

@@ -1,7 +1,9 @@
 // deno serve --allow-net --allow-env src/entry/deno.ts   (deno.json: deno task start)
 import { createApp, type TenantMcp } from '../app.ts';
 import { parseConfig } from '../config.ts';
+import { lazyOpenApiCompiler } from '../connectors/openapi/lazy-openapi-compiler.ts';
 import { openWebDatabase } from '../db/web-database.ts';
+
 
 // Deno Deploy has no waitUntil and stops idle instances without notice, so usage events wait in
 // memory for a shorter time than on Node unless USAGE_FLUSH_INTERVAL_MS says otherwise.
@@ -16,7 +18,7 @@ async function resolveHost(hostname: string): Promise<string[]> {
 let tenantMcp: TenantMcp;
 try {
   const config = parseConfig({ ...denoDefaults, ...Deno.env.toObject() });
-  tenantMcp = createApp({ db: openWebDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN), config, resolveHost });
+  tenantMcp = createApp({ db: openWebDatabase(config.DATABASE_URL, config.DATABASE_AUTH_TOKEN), config, resolveHost, openApiCompiler: lazyOpenApiCompiler });
 } catch (error) {
   console.error(`tenant-mcp: ${error instanceof Error ? error.message : String(error)}`);
   Deno.exit(1);

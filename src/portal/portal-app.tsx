@@ -1,17 +1,16 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { AuthResult } from '../auth/caller.ts';
 import { uncovered } from '../auth/scopes.ts';
-import { holdsTenantAdmin, TENANT_ADMIN_SCOPE } from '../auth/tenant-admin.ts';
+import { TENANT_ADMIN_SCOPE } from '../auth/tenant-admin.ts';
 import type { Logger } from '../app.ts';
-import { type Config, publicUrl } from '../config.ts';
+import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import type { Tenant } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { bodyLimit } from '../http/body-limit.ts';
 import { connectionSnippets } from '../services/connection-snippets.ts';
+import { type ConnectorEnv, removeConnectorSecret, setConnectorSecret, tenantConnectorSecrets } from '../services/connectors.ts';
 import { parseDuration } from '../services/duration.ts';
-import { createKey, findActiveKey, type KeyInfo, listKeys, revokeKey } from '../services/keys.ts';
+import { createKey, listKeys, revokeKey } from '../services/keys.ts';
 import { listLimits } from '../services/limits.ts';
 import { scopeList } from '../services/tenants.ts';
 import { aggregateUsage, listUsage, usageOverview } from '../services/usage.ts';
@@ -19,40 +18,38 @@ import { assets, type AssetName } from '../web/assets.ts';
 import { formText } from '../web/form-text.ts';
 import { revokeTenantGrant, tenantGrants } from '../web/tenant-grants.ts';
 import { publicBase } from '../web/public-base.ts';
-import { LoginPage } from '../web/login-page.tsx';
-import { csrfTokenMatches, pageHeaders, sameOrigin } from '../web/page-security.ts';
-import { PageSessions } from '../web/page-sessions.ts';
+import { pageHeaders } from '../web/page-security.ts';
 import { type PageEnv, requireSession } from '../web/require-session.ts';
-import type { SessionSigner } from '../web/session-signer.ts';
 import { timeRange } from '../web/time-range.ts';
 import { PortalPage, type PortalPageProps, type QuotaUse } from './portal-page.tsx';
+import type { PortalAdmin, PortalSignIn } from './portal-sign-in.tsx';
 
 /** What the customer page needs from the app. */
 export interface PortalAppDeps {
   db: Database;
   config: Config;
   log: Logger;
-  signer: SessionSigner;
-  /** Verifies a pasted API key, as /mcp does. */
-  verifyKey: (token: string) => Promise<AuthResult>;
+  /** Signing in: the key form, OpenID Connect providers, and the session check. */
+  signIn: PortalSignIn;
+  /** Seals the tenant's connector secrets, and makes this instance forget the old one. */
+  connectors: Pick<ConnectorEnv, 'secretBox' | 'credentials'>;
 }
 
 const MAX_FORM_BYTES = 64 * 1024;
-const BRAND = 'MCP access';
 
 /**
- * Builds the customer page, to be mounted at `/portal`. A customer's administrator signs in by
- * pasting an API key that holds the tenant-admin grant (`tenant:admin`); the session cookie holds
- * the key's id, never the key, and ends as soon as that key stops working. Every query is scoped to
- * the session's tenant: ids from the request are only ever looked up within it.
+ * Builds the customer page, to be mounted at `/portal`. A customer's administrator signs in with
+ * an API key that holds the tenant-admin grant (`tenant:admin`) or through an OpenID Connect
+ * provider whose admin rule names them ({@link PortalSignIn}); the session is re-checked on every
+ * request. Every query is scoped to the session's tenant: ids from the request are only ever
+ * looked up within it.
  */
 export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
   const { db, config, log } = deps;
   const app = new Hono<PageEnv>();
-  const origin = new URL(publicUrl(config)).origin;
-  const sessions = new PageSessions({ signer: deps.signer, kind: 'portal', ttlMs: config.SESSION_TTL_SECONDS * 1000, secure: origin.startsWith('https:') });
-  // The signed-in key, looked up once per request by the session check.
-  const admins = new WeakMap<Request, { key: KeyInfo; tenant: Tenant }>();
+  const { sessions, origin } = deps.signIn;
+  // The signed-in administrator, looked up once per request by the session check.
+  const admins = new WeakMap<Request, PortalAdmin>();
 
   app.use('*', pageHeaders());
   app.use('*', bodyLimit({ maxBytes: MAX_FORM_BYTES, tooLarge: () => new Response('The form is too large.', { status: 413 }) }));
@@ -62,35 +59,7 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
     return c.body(asset.body, 200, { 'Content-Type': asset.type, 'Cache-Control': 'public, max-age=3600' });
   });
 
-  const loginPage = async (c: Context, status: 200 | 401 | 403, error?: string, notice?: string) =>
-    c.html(
-      <LoginPage
-        base="/portal"
-        brand={BRAND}
-        heading="Sign in to manage your MCP access"
-        label="Administrator API key"
-        hint={`Paste an API key (tmcp_…) that carries the ${TENANT_ADMIN_SCOPE} grant; your provider gives you one. It is sent once in this form's body: the browser keeps only a signed session cookie.`}
-        csrf={await sessions.loginToken(c)}
-        error={error}
-        notice={notice}
-      />,
-      status,
-    );
-  app.get('/login', (c) => loginPage(c, 200, undefined, c.req.query('signed_out') === '1' ? 'Signed out.' : undefined));
-  app.post('/login', async (c) => {
-    const form = await c.req.parseBody();
-    const login = await sessions.loginSession(c);
-    if (!sameOrigin(c, origin) || !login || !csrfTokenMatches(form.csrf, login.csrf)) return loginPage(c, 403, 'The sign-in form expired or came from another site. Try again.');
-    const verdict = await deps.verifyKey(formText(form, 'credential') ?? '');
-    if (!verdict.ok) return loginPage(c, 401, 'That key is not valid.');
-    const { caller } = verdict;
-    if (!holdsTenantAdmin(caller.credentialScopes, caller.tenantScopes)) {
-      log.warn(`Refused a portal sign-in: key ${caller.keyId} lacks ${TENANT_ADMIN_SCOPE}`);
-      return loginPage(c, 403, `That key is valid but does not carry the ${TENANT_ADMIN_SCOPE} grant this page needs. Ask your provider for an administrator key.`);
-    }
-    await sessions.start(c, { keyId: caller.keyId!, tenant: caller.tenantSlug });
-    return c.redirect('/portal', 303);
-  });
+  app.route('/', deps.signIn.routes());
 
   app.use(
     '*',
@@ -99,10 +68,9 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
       loginPath: '/portal/login',
       allowedOrigin: origin,
       async stillValid(session, c) {
-        const found = session.keyId === undefined ? undefined : await findActiveKey(db, session.keyId);
-        if (!found || found.tenant.slug !== session.tenant || !holdsTenantAdmin(found.key.scopes, found.tenant.scopes)) return false;
-        admins.set(c.req.raw, found);
-        return true;
+        const admin = await deps.signIn.admin(session);
+        if (admin) admins.set(c.req.raw, admin);
+        return admin !== undefined;
       },
     }),
   );
@@ -112,7 +80,8 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
   });
 
   const page = async (c: Context<PageEnv>, extra: Partial<PortalPageProps> = {}, status: 200 | 201 | 400 | 404 = 200) => {
-    const { key: signedIn, tenant } = admins.get(c.req.raw)!;
+    const admin = admins.get(c.req.raw)!;
+    const { tenant } = admin;
     let error = extra.error;
     let range;
     try {
@@ -136,17 +105,18 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
       const [total] = (await aggregateUsage(db, { tenant: tenant.slug, since: monthStart, keyId: narrow.keyId, tool: narrow.tool })).items;
       return total ? total.calls - total.denied - total.rateLimited : 0;
     };
-    const [overview, recent, limits, monthCalls, apps] = await Promise.all([
+    const [overview, recent, limits, monthCalls, apps, connectorSecrets] = await Promise.all([
       usageOverview(db, { ...filter, bucketMs: range.bucketMs }),
       listUsage(db, { ...filter, limit: 50 }),
       listLimits(db, tenant.slug),
       admitted({}),
       tenantGrants(db, tenant.slug),
+      tenantConnectorSecrets(db, tenant.id),
     ]);
     const quotas: QuotaUse[] = [];
     for (const limit of limits.filter((l) => l.quota !== null)) quotas.push({ limit, used: await admitted({ keyId: limit.keyId ?? undefined, tool: limit.tool ?? undefined }) });
     return c.html(
-      <PortalPage csrf={c.get('csrf')} tenant={tenant} signedIn={signedIn} range={range} keyFilter={keyFilter} overview={overview} rows={recent.items} keys={keys} limits={limits} quotas={quotas} monthCalls={monthCalls} grants={apps.grants} clientNames={apps.clientNames} accessTokenTtlSeconds={config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} notice={c.req.query('notice')} {...extra} error={error} />,
+      <PortalPage csrf={c.get('csrf')} tenant={tenant} signedIn={admin} range={range} keyFilter={keyFilter} overview={overview} rows={recent.items} keys={keys} limits={limits} quotas={quotas} monthCalls={monthCalls} grants={apps.grants} clientNames={apps.clientNames} accessTokenTtlSeconds={config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} connectorSecrets={connectorSecrets} notice={c.req.query('notice')} {...extra} error={error} />,
       status,
     );
   };
@@ -157,38 +127,65 @@ export function createPortalApp(deps: PortalAppDeps): Hono<PageEnv> {
 
   app.get('/', (c) => page(c));
   app.post('/keys', async (c) => {
-    const { key: signedIn, tenant } = admins.get(c.req.raw)!;
+    const admin = admins.get(c.req.raw)!;
+    const { tenant } = admin;
     const form = await c.req.parseBody();
     try {
       const scopes = scopeList(formText(form, 'scopes') ?? '');
-      // Never above the signing-in key's own scopes; createKey then holds them within the plan.
-      const beyond = uncovered(signedIn.scopes, scopes);
-      if (beyond.length > 0) throw new AppError('invalid', `Scope ${beyond.join(', ')} is beyond your own key's scopes (${signedIn.scopes.join(', ')})`);
+      // Never above the signed-in key's own scopes, or the provider's ceiling; createKey then holds them within the plan.
+      if (!admin.viaKey && scopes.includes(TENANT_ADMIN_SCOPE)) throw new AppError('invalid', `Only your provider creates administrator keys (${TENANT_ADMIN_SCOPE}); sign in with an administrator key to hand one out`);
+      const beyond = uncovered(admin.ceiling, scopes);
+      if (beyond.length > 0) throw new AppError('invalid', `Scope ${beyond.join(', ')} is beyond ${admin.viaKey ? "your own key's scopes" : 'what your sign-in allows'} (${admin.ceiling.join(', ')})`);
       const expiresIn = formText(form, 'expiresIn');
       const key = await createKey(db, { tenant: tenant.slug, scopes, name: formText(form, 'name'), expiresInMs: expiresIn === undefined ? undefined : parseDuration(expiresIn) });
-      log.info(`Portal: key ${signedIn.id} of ${tenant.slug} created key ${key.id}`);
+      log.info(`Portal: ${admin.actor} of ${tenant.slug} created key ${key.id}`);
       return page(c, { created: { key, snippets: connectionSnippets(publicBase(c, config), key.key) } }, 201);
     } catch (error) {
       return failed(c, error);
     }
   });
   app.post('/keys/:id/revoke', async (c) => {
-    const { key: signedIn, tenant } = admins.get(c.req.raw)!;
+    const { actor, tenant } = admins.get(c.req.raw)!;
     try {
       const revoked = await revokeKey(db, c.req.param('id'), { tenant: tenant.slug });
-      log.info(`Portal: key ${signedIn.id} of ${tenant.slug} revoked key ${revoked.id}`);
+      log.info(`Portal: ${actor} of ${tenant.slug} revoked key ${revoked.id}`);
       return c.redirect(`/portal?notice=${encodeURIComponent(`Revoked key ${revoked.id}. It stops working within ${config.KEY_CACHE_TTL_SECONDS} s.`)}`, 303);
     } catch (error) {
       return failed(c, error);
     }
   });
   app.post('/apps/:id/revoke', async (c) => {
-    const { key: signedIn, tenant } = admins.get(c.req.raw)!;
+    const { actor, tenant } = admins.get(c.req.raw)!;
     try {
       const id = c.req.param('id');
       await revokeTenantGrant(db, tenant.slug, id, 'revoked by the tenant administrator');
-      log.info(`Portal: key ${signedIn.id} of ${tenant.slug} revoked grant ${id}`);
+      log.info(`Portal: ${actor} of ${tenant.slug} revoked grant ${id}`);
       return c.redirect(`/portal?notice=${encodeURIComponent(`Disconnected the app (grant ${id}): it can no longer refresh, and its access tokens stop working within ${config.OAUTH_ACCESS_TOKEN_TTL_SECONDS} s.`)}`, 303);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  app.post('/connectors/:name/secret', async (c) => {
+    const { actor, tenant } = admins.get(c.req.raw)!;
+    const form = await c.req.parseBody();
+    try {
+      const name = c.req.param('name');
+      // Only connectors that ask tenants for a secret: the service refuses the others.
+      await setConnectorSecret(db, deps.connectors, name, tenant.slug, typeof form.secret === 'string' ? form.secret : '');
+      log.info(`Portal: ${actor} of ${tenant.slug} set the secret for connector ${name}`);
+      return c.redirect(`/portal?notice=${encodeURIComponent(`Saved your credential for ${name}. It is used from the next call.`)}`, 303);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  app.post('/connectors/:name/secret/remove', async (c) => {
+    const { actor, tenant } = admins.get(c.req.raw)!;
+    try {
+      const name = c.req.param('name');
+      await removeConnectorSecret(db, deps.connectors, name, tenant.slug);
+      log.info(`Portal: ${actor} of ${tenant.slug} removed the secret for connector ${name}`);
+      return c.redirect(`/portal?notice=${encodeURIComponent(`Removed your credential for ${name}.`)}`, 303);
     } catch (error) {
       return failed(c, error);
     }

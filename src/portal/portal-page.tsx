@@ -2,6 +2,8 @@ import type { Tenant } from '../db/schema.ts';
 import type { GrantInfo } from '../oauth/grants.ts';
 import type { ConnectionSnippets } from '../services/connection-snippets.ts';
 import type { CreatedKey, KeyInfo } from '../services/keys.ts';
+import { type ConnectorSecretState, ConnectorSecretsPanel } from './connector-secrets-panel.tsx';
+import type { PortalAdmin } from './portal-sign-in.tsx';
 import type { LimitInfo } from '../services/limits.ts';
 import type { UsageOverview, UsageRow } from '../services/usage.ts';
 import { LatencyChart, OutcomeChart } from '../web/charts.tsx';
@@ -23,8 +25,8 @@ export interface QuotaUse {
 export interface PortalPageProps {
   csrf: string;
   tenant: Tenant;
-  /** The signed-in key. */
-  signedIn: KeyInfo;
+  /** Who is signed in. */
+  signedIn: Pick<PortalAdmin, 'label' | 'ceiling' | 'viaKey'>;
   range: TimeRange;
   keyFilter?: string;
   overview: UsageOverview;
@@ -37,6 +39,8 @@ export interface PortalPageProps {
   grants: GrantInfo[];
   clientNames: ReadonlyMap<string, string>;
   accessTokenTtlSeconds: number;
+  /** Connectors that send a per-tenant secret, and whether this tenant has set its own. */
+  connectorSecrets: ConnectorSecretState[];
   created?: { key: CreatedKey; snippets: ConnectionSnippets };
   error?: string;
   notice?: string;
@@ -48,9 +52,7 @@ export function PortalPage(props: PortalPageProps) {
   return (
     <Layout title={tenant.name} base="/portal" brand={`${tenant.name} · MCP access`} csrf={csrf}>
       <h1>{tenant.name}</h1>
-      <p class="muted">
-        Signed in with key <code>{props.signedIn.id}</code> ({props.signedIn.name}).
-      </p>
+      <p class="muted">{`Signed in ${props.signedIn.label}.`}</p>
       <Flash error={props.error} notice={props.notice} />
       {props.created && <CreatedKeyPanel created={props.created.key} snippets={props.created.snippets} />}
 
@@ -111,9 +113,11 @@ export function PortalPage(props: PortalPageProps) {
         <KeysTable keys={props.keys} csrf={csrf} revokeAction={(id) => `/portal/keys/${encodeURIComponent(id)}/revoke`} usageHref={(id) => `/portal?keyId=${encodeURIComponent(id)}`} />
         <h3>Create a key</h3>
         <p class="muted">
-          {`Within your plan (${tenant.scopes.join(' ')}) and your own key's scopes (${props.signedIn.scopes.join(' ')}).`}
+          {props.signedIn.viaKey
+            ? `Within your plan (${tenant.scopes.join(' ')}) and your own key's scopes (${props.signedIn.ceiling.join(' ')}).`
+            : `Within your plan (${tenant.scopes.join(' ')}) and what your sign-in allows (${props.signedIn.ceiling.join(' ')}); administrator keys (tenant:admin) come from your provider.`}
         </p>
-        <CreateKeyForm action="/portal/keys" csrf={csrf} scopeHint={props.signedIn.scopes.filter((s) => s !== 'tenant:admin').join(' ') || 'math'} />
+        <CreateKeyForm action="/portal/keys" csrf={csrf} scopeHint={props.signedIn.ceiling.filter((s) => s !== 'tenant:admin').join(' ') || 'math'} />
       </section>
 
       <section class="panel">
@@ -121,6 +125,8 @@ export function PortalPage(props: PortalPageProps) {
         <p class="muted">Apps (ChatGPT, Claude, VS Code…) you or your users signed in to through OAuth.</p>
         <GrantsTable grants={props.grants} clientNames={props.clientNames} csrf={csrf} revokeAction={(id) => `/portal/apps/${encodeURIComponent(id)}/revoke`} accessTokenTtlSeconds={props.accessTokenTtlSeconds} />
       </section>
+
+      <ConnectorSecretsPanel connectors={props.connectorSecrets} csrf={csrf} />
     </Layout>
   );
 }

@@ -1,7 +1,8 @@
 import { and, asc, count, eq } from 'drizzle-orm';
 import { listUpstreamTools, type UpstreamToolList } from '../connectors/mcp/list-upstream-tools.ts';
 import { OpenApiError } from '../connectors/openapi/openapi-error.ts';
-import type { OpenApiSelection, OperationTool } from '../connectors/openapi/operation-tool.ts';
+import type { OpenApiCompiler } from '../connectors/openapi/openapi-compiler.ts';
+import type { CompiledOpenApi, OpenApiSelection, OperationTool } from '../connectors/openapi/operation-tool.ts';
 import { defaultToolScopes } from '../connectors/tool-scopes.ts';
 import { listSecretContext, secretContext, type UpstreamCredentials } from '../connectors/upstream-credentials.ts';
 import { checkedUpstreamUrl, type UpstreamFetch } from '../connectors/upstream-fetch.ts';
@@ -71,6 +72,8 @@ export interface ConnectorEnv {
   builtInScopes: readonly string[];
   /** How long listing an upstream or fetching a document may take. */
   timeoutMs: number;
+  /** Compiles OpenAPI documents; absent on Workers, where adding or refreshing one is refused. */
+  compileOpenApi?: OpenApiCompiler;
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -273,6 +276,10 @@ async function compileDocument(
   secretHeader: string | null,
 ): Promise<{ url: string; tools: OperationTool[] }> {
   if ((input.document === undefined) === (input.documentUrl === undefined)) throw invalid('Give the OpenAPI document either as text or as a URL, not both and not neither');
+  if (!env.compileOpenApi) {
+    throw invalid('This runtime cannot compile OpenAPI documents (Cloudflare Workers): add or refresh OpenAPI connectors with the CLI or a Node or Deno instance; their tools then work here too');
+  }
+  const compile = env.compileOpenApi;
   let text = input.document;
   if (input.documentUrl !== undefined) {
     try {
@@ -283,11 +290,9 @@ async function compileDocument(
       throw invalid(`Cannot fetch the OpenAPI document ${input.documentUrl}: ${(error as Error).message}`);
     }
   }
-  // Loaded only here: the parser is large, and nothing else (the CLI's other commands, /mcp) needs it.
-  const [{ compileOpenApi }, { parseOpenApiText }] = await Promise.all([import('../connectors/openapi/compile-openapi.ts'), import('../connectors/openapi/parse-openapi-text.ts')]);
-  let compiled: Awaited<ReturnType<typeof compileOpenApi>>;
+  let compiled: CompiledOpenApi;
   try {
-    compiled = await compileOpenApi(parseOpenApiText(text!), { prefix, selection: input.selection, reservedHeaders: secretHeader ? [secretHeader] : [] });
+    compiled = await compile(text!, { prefix, selection: input.selection, reservedHeaders: secretHeader ? [secretHeader] : [] });
   } catch (error) {
     if (error instanceof OpenApiError) throw invalid(`The OpenAPI document is refused: ${error.message}`);
     throw invalid(`The OpenAPI document cannot be read: ${describeError(error)}`);

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull } from 'drizzle-orm';
 import { jwksUriProblem } from '../auth/remote-jwks.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { sealedKeyId } from '../crypto/secret-box.ts';
@@ -25,6 +25,10 @@ export interface SignInProviderInfo {
   scopeClaim: string | null;
   grantScopes: string[] | null;
   emailDomains: string[];
+  /** The ID token claim naming the tenant's administrators (signing in to /portal); null: nobody signs in there through this provider. */
+  adminClaim: string | null;
+  /** The claim values that make a user an administrator. */
+  adminValues: string[] | null;
   createdAt: string;
 }
 
@@ -44,6 +48,17 @@ export interface AddSignInProviderInput {
   scopeClaim?: string;
   grantScopes?: string | string[];
   emailDomains?: string | string[];
+  /** The ID token claim naming the tenant's administrators, with `adminValues`; unset: nobody signs in to /portal through it. */
+  adminClaim?: string;
+  adminValues?: string | string[];
+}
+
+/** What updating a provider may change; other settings need the provider removed and added again. */
+export interface UpdateSignInProviderInput {
+  name?: string;
+  /** A claim (with `adminValues`) sets the admin rule; null removes it: nobody signs in to /portal through the provider any more. */
+  adminClaim?: string | null;
+  adminValues?: string | string[] | null;
 }
 
 /** A provider row with its tenant, as the sign-in flow needs it. */
@@ -65,8 +80,7 @@ export function clientSecretContext(providerId: string): string {
 /** Adds a sign-in provider. A client secret is sealed with `box` before it is stored. */
 export async function addSignInProvider(db: Database, box: SecretBox | undefined, input: AddSignInProviderInput): Promise<SignInProviderInfo> {
   if (!signInProviderKinds.includes(input.kind)) throw invalid(`Invalid kind "${input.kind}": use company (your own sign-in, tenant from a claim) or tenant (one tenant's SSO)`);
-  const name = input.name?.trim() ?? '';
-  if (name.length < 1 || name.length > 64) throw invalid('The name (shown on the sign-in button) must be 1-64 characters');
+  const name = providerName(input.name);
   const issuer = issuerUrl(input.issuer);
   const clientId = input.clientId?.trim() ?? '';
   if (!/^[^\s]{1,256}$/.test(clientId)) throw invalid('The client id must be 1-256 characters without spaces');
@@ -81,6 +95,7 @@ export async function addSignInProvider(db: Database, box: SecretBox | undefined
   if (input.scopeClaim !== undefined && input.grantScopes !== undefined) throw invalid('Give either a scope claim or fixed grant scopes, not both');
   const grantScopes = input.grantScopes === undefined ? null : scopeList(input.grantScopes);
   const emailDomains = domainList(input.emailDomains);
+  const adminRule = adminRuleOf(input.adminClaim, input.adminValues);
 
   let tenant: Tenant | null = null;
   if (input.kind === 'company') {
@@ -117,9 +132,33 @@ export async function addSignInProvider(db: Database, box: SecretBox | undefined
       scopeClaim: input.scopeClaim ?? null,
       grantScopes,
       emailDomains,
+      ...adminRule,
     })
     .returning();
   return providerInfo(row!, tenant?.slug ?? null);
+}
+
+/**
+ * Changes a provider's name or its admin rule (who may sign in to /portal through it). A changed
+ * admin rule ends the portal sessions signed in through the provider at their next request.
+ */
+export async function updateSignInProvider(db: Database, id: string, input: UpdateSignInProviderInput): Promise<SignInProviderInfo> {
+  const current = await signInProviderRecord(db, id);
+  if (!current) throw new AppError('not_found', `No sign-in provider "${id}"`);
+  const changes: Partial<Pick<SignInProvider, 'name' | 'adminClaim' | 'adminValues'>> = {};
+  if (input.name !== undefined) changes.name = providerName(input.name);
+  if (input.adminClaim === null) {
+    if (input.adminValues !== undefined && input.adminValues !== null) throw invalid('Give admin values with an admin claim, or remove the admin rule without values');
+    Object.assign(changes, { adminClaim: null, adminValues: null });
+  } else if (input.adminClaim !== undefined || input.adminValues !== undefined) {
+    if (input.adminValues === null) throw invalid('An admin rule needs admin values; to remove the rule, remove its admin claim');
+    const claim = input.adminClaim ?? current.provider.adminClaim ?? undefined;
+    if (claim === undefined) throw invalid('Give an admin claim with the admin values');
+    Object.assign(changes, adminRuleOf(claim, input.adminValues ?? current.provider.adminValues ?? undefined));
+  }
+  if (Object.keys(changes).length === 0) throw invalid('Nothing to change: give a name, an admin claim or admin values');
+  const [row] = await db.update(signInProviders).set(changes).where(eq(signInProviders.id, id)).returning();
+  return providerInfo(row!, current.tenant?.slug ?? null);
 }
 
 /** Lists providers oldest first: all, or one tenant's (its own SSO; company providers are listed with no tenant). */
@@ -181,6 +220,11 @@ export async function companySignInProviders(db: Database): Promise<SignInProvid
   return db.select().from(signInProviders).where(eq(signInProviders.kind, 'company')).orderBy(asc(signInProviders.createdAt), asc(signInProviders.id));
 }
 
+/** Every provider with an admin rule, oldest first: the ones the customer page (/portal) offers. */
+export async function adminSignInProviders(db: Database): Promise<SignInProvider[]> {
+  return db.select().from(signInProviders).where(isNotNull(signInProviders.adminClaim)).orderBy(asc(signInProviders.createdAt), asc(signInProviders.id));
+}
+
 /** Whether any tenant SSO provider exists: the sign-in page then offers the organisation form. */
 export async function hasTenantSignInProviders(db: Database): Promise<boolean> {
   const [row] = await db.select({ id: signInProviders.id }).from(signInProviders).where(eq(signInProviders.kind, 'tenant')).limit(1);
@@ -190,15 +234,16 @@ export async function hasTenantSignInProviders(db: Database): Promise<boolean> {
 /**
  * The tenant SSO provider for what a user typed: an email address (found by its domain) or an
  * organisation (the tenant's slug; its oldest provider). Undefined when none matches.
+ * `withAdminRule`: only providers that may sign administrators in to /portal.
  */
-export async function findTenantSignInProvider(db: Database, organisationOrEmail: string): Promise<SignInProviderRecord | undefined> {
+export async function findTenantSignInProvider(db: Database, organisationOrEmail: string, options: { withAdminRule?: boolean } = {}): Promise<SignInProviderRecord | undefined> {
   const typed = organisationOrEmail.trim().toLowerCase();
   const at = typed.lastIndexOf('@');
   const rows = await db
     .select({ provider: signInProviders, tenant: tenants })
     .from(signInProviders)
     .innerJoin(tenants, eq(signInProviders.tenantId, tenants.id))
-    .where(and(eq(signInProviders.kind, 'tenant'), at >= 0 ? undefined : eq(tenants.slug, typed)))
+    .where(and(eq(signInProviders.kind, 'tenant'), at >= 0 ? undefined : eq(tenants.slug, typed), options.withAdminRule ? isNotNull(signInProviders.adminClaim) : undefined))
     .orderBy(asc(signInProviders.createdAt), asc(signInProviders.id));
   if (at < 0) return rows[0];
   const domain = typed.slice(at + 1);
@@ -220,6 +265,8 @@ function providerInfo(row: SignInProvider, tenant: string | null): SignInProvide
     scopeClaim: row.scopeClaim,
     grantScopes: row.grantScopes,
     emailDomains: row.emailDomains,
+    adminClaim: row.adminClaim,
+    adminValues: row.adminValues,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -228,6 +275,25 @@ async function domainOwners(db: Database, domains: string[]): Promise<{ domain: 
   if (domains.length === 0) return [];
   const rows = await db.select({ id: signInProviders.id, emailDomains: signInProviders.emailDomains }).from(signInProviders).where(eq(signInProviders.kind, 'tenant'));
   return domains.flatMap((domain) => rows.filter((r) => r.emailDomains.includes(domain)).map((r) => ({ domain, id: r.id })));
+}
+
+function providerName(input: string | undefined): string {
+  const name = input?.trim() ?? '';
+  if (name.length < 1 || name.length > 64) throw invalid('The name (shown on the sign-in button) must be 1-64 characters');
+  return name;
+}
+
+/** Both set or both unset: a claim without values (or values without a claim) would make nobody, or everybody, an administrator. */
+function adminRuleOf(claim: string | undefined, values: string | string[] | undefined): Pick<SignInProvider, 'adminClaim' | 'adminValues'> {
+  if (claim === undefined && values === undefined) return { adminClaim: null, adminValues: null };
+  if (claim === undefined) throw invalid('Give an admin claim with the admin values, e.g. groups');
+  if (!claimName.test(claim)) throw invalid(`Invalid admin claim "${claim}"`);
+  const items = values === undefined ? [] : [...new Set((typeof values === 'string' ? values.split(',') : values).map((v) => v.trim()).filter(Boolean))];
+  if (items.length === 0) throw invalid(`Give the values of claim "${claim}" that make a user the tenant's administrator, e.g. mcp-admins`);
+  if (items.length > 50) throw invalid('Give at most 50 admin values');
+  const bad = items.filter((v) => v.length > 256 || /[\x00-\x1f\x7f]/.test(v));
+  if (bad.length > 0) throw invalid('An admin value must be 1-256 characters without control characters');
+  return { adminClaim: claim, adminValues: items };
 }
 
 function issuerUrl(input: string): string {

@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import { CsrfField, Flash, Layout } from './layout.tsx';
 
 /** Props of {@link LoginPage}. */
@@ -11,6 +12,8 @@ export interface LoginPageProps {
   csrf: string;
   error?: string;
   notice?: string;
+  /** Other ways to sign in, shown after the form. */
+  children?: Child;
 }
 
 /** A sign-in form with one secret field, posted to `${base}/login`; the secret never goes in a URL. */
@@ -30,6 +33,7 @@ export function LoginPage(props: LoginPageProps) {
         <p class="muted">{props.hint}</p>
         <button type="submit">Sign in</button>
       </form>
+      {props.children}
     </Layout>
   );
 }

@@ -8,17 +8,27 @@ import { constantTimeEqual } from '../auth/api-key.ts';
 export const pageCsp =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+const securityHeaders: Record<string, string> = {
+  'Content-Security-Policy': pageCsp,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
 /** Sets the security headers of server-rendered pages and their assets. Answers are never cached: they may hold a key shown once. */
 export function pageHeaders(): MiddlewareHandler {
   return async function setPageHeaders(c, next) {
     await next();
-    c.header('Content-Security-Policy', pageCsp);
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Cross-Origin-Opener-Policy', 'same-origin');
+    for (const [name, value] of Object.entries(securityHeaders)) c.header(name, value);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   };
+}
+
+/** Sets the same headers on a page answered outside {@link pageHeaders} (on another path); `headers` must be mutable. */
+export function setPageSecurityHeaders(headers: Headers): void {
+  for (const [name, value] of Object.entries(securityHeaders)) headers.set(name, value);
+  if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store');
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Session, SessionSigner } from './session-signer.ts';
+import type { Session, SessionClaims, SessionSigner } from './session-signer.ts';
 
 /** Options for {@link PageSessions}. */
 export interface PageSessionsOptions {
@@ -33,7 +33,7 @@ export class PageSessions {
   }
 
   /** Starts a session (after a successful sign-in) and sets its cookie. */
-  async start(c: Context, claims: Pick<Session, 'keyId' | 'tenant'> = {}): Promise<Session> {
+  async start(c: Context, claims: SessionClaims = {}): Promise<Session> {
     const { session, value } = await this.#o.signer.issue(this.#o.kind, this.#o.ttlMs, claims);
     this.#set(c, this.#cookie, value, this.#o.ttlMs);
     deleteCookie(c, this.#loginCookie, { path: this.#path, secure: this.#o.secure });

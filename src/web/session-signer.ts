@@ -1,6 +1,6 @@
 import { fromBase64Url, toBase64Url } from '../encoding/base64url.ts';
 
-/** What a signed session cookie holds. Never a secret: an API key's public id at most. */
+/** What a signed session cookie holds. Never a secret: an API key's public id or a user's subject at most. */
 export interface Session {
   /** Which page it is for: `console`, `portal`, or a sign-in form's `console-login` / `portal-login`. */
   kind: string;
@@ -8,10 +8,21 @@ export interface Session {
   exp: number;
   /** The per-session CSRF token every form carries. */
   csrf: string;
-  /** Portal sessions: the signed-in key's id and its tenant's slug. */
+  /** Portal sessions: the tenant's slug, and the signed-in key's id (API key sign-in)... */
   keyId?: string;
   tenant?: string;
+  /** ...or who signed in through OpenID Connect: `oidc:<provider id>:<sub>`, the provider, and a name to show. */
+  subject?: string;
+  providerId?: string;
+  name?: string;
+  /** The digest of the provider's admin rule and scope ceiling at sign-in: a changed rule ends the session. */
+  rule?: string;
+  /** The most scopes keys created in this session may carry (the provider's ceiling); absent: the tenant's plan. */
+  maxScopes?: string[];
 }
+
+/** What a session carries besides its kind, expiry and CSRF token. */
+export type SessionClaims = Omit<Session, 'kind' | 'exp' | 'csrf'>;
 
 const encoder = new TextEncoder();
 
@@ -43,7 +54,7 @@ export class SessionSigner {
   }
 
   /** A new session of `kind` lasting `ttlMs`, with a fresh CSRF token, and its cookie value. */
-  async issue(kind: string, ttlMs: number, claims: Pick<Session, 'keyId' | 'tenant'> = {}): Promise<{ session: Session; value: string }> {
+  async issue(kind: string, ttlMs: number, claims: SessionClaims = {}): Promise<{ session: Session; value: string }> {
     const session: Session = { kind, exp: this.#now() + ttlMs, csrf: toBase64Url(crypto.getRandomValues(new Uint8Array(24))), ...claims };
     const payload = toBase64Url(encoder.encode(JSON.stringify(session)));
     const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await this.#key, encoder.encode(payload)));

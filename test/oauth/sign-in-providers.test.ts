@@ -46,6 +46,25 @@ describe('sign-in provider commands', () => {
     expect(outputs[1]!.stdout).toContain('sealed (k1)');
   });
 
+  it('sets the admin rule for /portal with --admin-claim/--admin-values, changes and removes it with sign-in update', async () => {
+    const add = await runMain(['sign-in', 'add', '--kind', 'company', '--name', 'Admins Corp', '--issuer', 'https://admins.example.com/', '--client-id', 'a', '--tenant-claim', 'org', '--admin-claim', 'groups', '--admin-values', 'mcp-admins'], env);
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toContain('Portal: users whose claim groups holds mcp-admins sign in to /portal as their tenant\'s administrator.');
+    const id = /provider (sip_[a-z2-7]{12})/.exec(add.stdout)![1]!;
+    expect((await runMain(['sign-in', 'list'], env)).stdout).toMatch(new RegExp(`${id}.*groups: mcp-admins`));
+    const changed = JSON.parse((await runMain(['sign-in', 'update', id, '--admin-values', 'mcp-admins,owners', '--json'], env)).stdout);
+    expect(changed).toMatchObject({ adminClaim: 'groups', adminValues: ['mcp-admins', 'owners'] });
+    expect((await runMain(['sign-in', 'show', id], env)).stdout).toMatch(/adminValues\s+mcp-admins,owners/);
+    const removed = await runMain(['sign-in', 'update', id, '--admin-claim', 'none'], env);
+    expect(removed.stdout).toContain('Portal: nobody signs in to /portal through it (no --admin-claim).');
+    const half = await runMain(['sign-in', 'update', id, '--admin-values', 'x'], env);
+    expect(half.code).not.toBe(0);
+    expect(half.stderr).toContain('Give an admin claim with the admin values');
+    const nothing = await runMain(['sign-in', 'update', id], env);
+    expect(nothing.stderr).toContain('Nothing to change');
+    expect((await runMain(['sign-in', 'remove', id], env)).code).toBe(0);
+  });
+
   it('keeps the secret unreadable in the database file', async () => {
     const bytes = readFileSync(new URL(database.url).pathname);
     const wal = (() => {

@@ -1,11 +1,12 @@
-// OpenID Connect sign-in once on each runtime besides Node (Node has test/oauth/oidc-sign-in.test.ts):
+// OpenID Connect sign-in once on each runtime besides Node (Node has test/oauth/oidc-sign-in.test.ts
+// and test/portal-oidc-sign-in.test.ts), for the consent page and for the customer page:
 // the relying party (oauth4webapi), the sealed state cookie and the secret box use Web APIs only.
 import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/crypto/secret-box.ts';
 import { registerClient } from '../../src/oauth/client-store.ts';
-import { addSignInProvider } from '../../src/services/sign-in-providers.ts';
-import { createTenant } from '../../src/services/tenants.ts';
+import { addSignInProvider, updateSignInProvider } from '../../src/services/sign-in-providers.ts';
+import { createTenant, updateTenant } from '../../src/services/tenants.ts';
 import { HttpBrowser, signInAtIdp } from '../helpers/http-browser.ts';
 import { offeredScopesOf, pkcePair, tokenRequest } from '../helpers/oauth.ts';
 import { startIdp } from '../helpers/oidc-provider.ts';
@@ -20,7 +21,7 @@ const runtimes: [string, (settings: Settings, port: number) => Promise<Target>][
 ];
 
 describe.each(runtimes)('OpenID Connect sign-in on %s', (_name, start) => {
-  it("signs a user in with a tenant's SSO (confidential client) through to a token", async () => {
+  it("signs a user in with a tenant's SSO (confidential client) through to a token, and its administrator in to the customer page", async () => {
     const database = await sqldDatabase();
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
@@ -37,7 +38,7 @@ describe.each(runtimes)('OpenID Connect sign-in on %s', (_name, start) => {
     );
     try {
       await createTenant(database.db, { slug: 'edge-co', scopes: 'math' });
-      await addSignInProvider(database.db, await SecretBox.fromSettings(encryptionKey), {
+      const provider = await addSignInProvider(database.db, await SecretBox.fromSettings(encryptionKey), {
         kind: 'tenant',
         tenant: 'edge-co',
         name: 'Edge SSO',
@@ -65,6 +66,17 @@ describe.each(runtimes)('OpenID Connect sign-in on %s', (_name, start) => {
       const tokens = await tokenRequest(target.url, { grant_type: 'authorization_code', code: code!, code_verifier: verifier, client_id: client.clientId, redirect_uri: appRedirect });
       expect(tokens.status).toBe(200);
       expect(tokens.body.scope).toBe('math');
+
+      // The same provider signs the tenant's administrator in to the customer page, through the same callback.
+      await updateTenant(database.db, 'edge-co', { scopes: 'math,tenant:admin' });
+      await updateSignInProvider(database.db, provider.id, { adminClaim: 'email', adminValues: 'erin@edge.example' });
+      const portal = new HttpBrowser();
+      const atProvider = await portal.open(new URL(`/oauth/sign-in/oidc/start?purpose=portal&provider=${provider.id}`, target.url));
+      const signedIn = await signInAtIdp(portal, atProvider, 'erin');
+      expect(signedIn.status, signedIn.body).toBe(200);
+      const page = await portal.open(new URL('/portal', target.url));
+      expect(page.url.pathname).toBe('/portal');
+      expect(page.body).toContain('Signed in as erin@edge.example through Edge SSO.');
     } finally {
       await target.stop();
       await idp.close();

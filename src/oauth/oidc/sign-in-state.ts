@@ -3,14 +3,19 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { SignInChallenge } from './relying-party.ts';
 
+/**
+ * What a sign-in is for, sealed with it: the authorization request waiting for it (the consent
+ * page), or a sign-in to the customer page (`purpose: 'portal'`).
+ */
+export type SignInPurpose = { pendingId: string; purpose?: undefined } | { purpose: 'portal'; pendingId?: undefined };
+
 /** What a sign-in remembers across the trip to the provider and back. */
-export interface SignInState extends SignInChallenge {
-  /** The authorization request waiting for this sign-in. */
-  pendingId: string;
-  providerId: string;
-  /** Milliseconds since the epoch after which the state is refused. */
-  expiresAt: number;
-}
+export type SignInState = SignInChallenge &
+  SignInPurpose & {
+    providerId: string;
+    /** Milliseconds since the epoch after which the state is refused. */
+    expiresAt: number;
+  };
 
 const CONTEXT = 'oidc-sign-in-state';
 const PREFIX = 'tmcp_oidc_';
@@ -36,7 +41,7 @@ export class SignInStateCookie {
   }
 
   /** Seals `state` into a cookie on the response. */
-  async save(c: Context, state: Omit<SignInState, 'expiresAt'>): Promise<void> {
+  async save(c: Context, state: SignInChallenge & SignInPurpose & { providerId: string }): Promise<void> {
     const full: SignInState = { ...state, expiresAt: Date.now() + this.#ttlMs };
     const sealed = await this.#box.seal(JSON.stringify(full), CONTEXT);
     setCookie(c, cookieName(state.state), sealed, {

@@ -1,0 +1,2 @@
+ALTER TABLE `sign_in_providers` ADD `admin_claim` text;--> statement-breakpoint
+ALTER TABLE `sign_in_providers` ADD `admin_values` text;
