@@ -57,6 +57,8 @@ export interface AppDeps {
   resolveHost?: ResolveHost;
   /** Compiles OpenAPI documents for connectors added through the admin API; default none (refused, as on Workers). */
   openApiCompiler?: OpenApiCompiler;
+  /** The HTTP client connectors call upstreams with (under the safety checks); default the runtime's fetch. Node passes a cheaper one. */
+  upstreamHttp?: typeof fetch;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -104,7 +106,7 @@ export function createApp(deps: AppDeps): TenantMcp {
   signingKey.catch((error) => log.error(`${describe(error)}; tokens claiming this server as issuer are refused`));
   const secretBox = config.SECRETS_ENCRYPTION_KEY ? SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY, config.SECRETS_ENCRYPTION_OLD_KEYS) : undefined;
   const tools = deps.tools ?? allTools;
-  const connectorsEnv = connectorEnv(db, config, { signingKey, secretBox, resolveHost: deps.resolveHost, builtIn: tools, openApiCompiler: deps.openApiCompiler });
+  const connectorsEnv = connectorEnv(db, config, { signingKey, secretBox, resolveHost: deps.resolveHost, builtIn: tools, openApiCompiler: deps.openApiCompiler, http: deps.upstreamHttp });
   const catalog = new ConnectorCatalog(db, {
     builtIn: tools,
     ttlMs: config.CONNECTOR_CACHE_TTL_SECONDS * 1000,

@@ -18,6 +18,8 @@ export interface ConnectorEnvDeps {
   builtIn: readonly AnyTool[];
   /** Compiles OpenAPI documents; the Node and Deno entries and the CLI give one, Workers do not. */
   openApiCompiler?: OpenApiCompiler;
+  /** The HTTP client under the safety checks; default the runtime's fetch. */
+  http?: typeof fetch;
 }
 
 /** The one place connector settings become the safe fetch, the credentials and the service rules. */
@@ -32,7 +34,7 @@ export function connectorEnv(db: Database, config: Config, deps: ConnectorEnvDep
     maxEntries: config.KEY_CACHE_MAX_ENTRIES,
   });
   return {
-    fetch: upstreamFetch({ ...rules, maxResponseBytes: config.CONNECTOR_MAX_RESPONSE_BYTES }),
+    fetch: upstreamFetch({ ...rules, maxResponseBytes: config.CONNECTOR_MAX_RESPONSE_BYTES, fetch: deps.http }),
     rules,
     credentials,
     secretBox: deps.secretBox,

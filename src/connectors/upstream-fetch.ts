@@ -79,7 +79,8 @@ function capped(response: Response, maxBytes: number): Response {
     void response.body?.cancel();
     return new Response(new ReadableStream({ start: (controller) => controller.error(tooLarge()) }), response);
   }
-  if (!response.body || NULL_BODY_STATUSES.has(response.status)) return response;
+  // Within a declared length the body cannot grow past it (the HTTP layer enforces Content-Length).
+  if (!response.body || NULL_BODY_STATUSES.has(response.status) || declared <= maxBytes) return response;
   let size = 0;
   const limit = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
