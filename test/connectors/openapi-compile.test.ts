@@ -175,6 +175,13 @@ describe('compileOpenApi refusals', () => {
     expect(badOutput).toBe('Cannot make a tool of GET /y (y): its response schema cannot be converted to zod: Conditional schemas (if/then/else) are not supported');
   });
 
+  it('refuses a schema that $refs expand past 10,000 subschemas', async () => {
+    const schemas: Record<string, unknown> = { L0: { type: 'string' } };
+    for (let i = 1; i <= 5; i++) schemas[`L${i}`] = { type: 'object', properties: Object.fromEntries(Array.from({ length: 8 }, (_, j) => [`p${j}`, { $ref: `#/components/schemas/L${i - 1}` }])) };
+    const document = doc('3.1.0', { '/big': { get: { operationId: 'big', responses: ok({ $ref: '#/components/schemas/L5' }) } } }, { schemas });
+    expect(await refusal(document)).toBe('Cannot make a tool of GET /big (big): response: its schema has more than 10000 subschemas once its $refs are resolved');
+  });
+
   it('refuses cookie parameters, header parameters the proxy owns, and non-JSON request bodies', async () => {
     const cookie = doc('3.1.0', { '/me': { get: { operationId: 'me', parameters: [{ name: 'session', in: 'cookie', schema: { type: 'string' } }], responses: ok() } } });
     expect(await refusal(cookie)).toBe('Cannot make a tool of GET /me (me): cookie parameter "session" is not supported');
@@ -185,6 +192,11 @@ describe('compileOpenApi refusals', () => {
     expect(await refusal(header('X-Api-Key'), { prefix: 'api', reservedHeaders: ['x-api-key'] })).toContain('header parameter "X-Api-Key" is set by the connector itself');
     const { tools } = await compileOpenApi(header('X-Request-Id'), { prefix: 'api' });
     expect(tools[0]!.operation.parameters).toEqual([{ name: 'X-Request-Id', in: 'header', argument: 'X-Request-Id' }]);
+
+    const matrix = doc('3.1.0', { '/a/{id}': { get: { operationId: 'a', parameters: [{ name: 'id', in: 'path', required: true, style: 'matrix', schema: { type: 'string' } }], responses: ok() } } });
+    expect(await refusal(matrix)).toBe('Cannot make a tool of GET /a/{id} (a): parameter "id" uses style "matrix", which is not supported');
+    const content = doc('3.1.0', { '/a': { get: { operationId: 'a', parameters: [{ name: 'filter', in: 'query', content: { 'application/json': { schema: { type: 'object' } } } }], responses: ok() } } });
+    expect(await refusal(content)).toBe('Cannot make a tool of GET /a (a): parameter "filter" is described with "content"; only parameters with a "schema" are supported');
 
     const upload = doc('3.1.0', { '/files': { post: { operationId: 'upload', requestBody: { content: { 'multipart/form-data': { schema: { type: 'object' } } } }, responses: ok() } } });
     expect(await refusal(upload)).toBe('Cannot make a tool of POST /files (upload): its request body is multipart/form-data only; only JSON request bodies are supported');
@@ -197,6 +209,40 @@ describe('compileOpenApi refusals', () => {
     expect(await refusal(doc('3.1.0', {}, { schemas: { Unused: { type: 'string' } } }))).toBe('The OpenAPI document defines no operation');
     const external = doc('3.1.0', { '/x': { get: { operationId: 'x', responses: ok({ $ref: 'https://example.com/schemas.json#/Thing' }) } } });
     expect(await refusal(external)).toBe('Cannot make a tool of GET /x (x): response: its schema has an external $ref (https://example.com/schemas.json#/Thing), which is not resolved');
+  });
+});
+
+describe('compileOpenApi on a 3.1 document', () => {
+  it('keeps JSON Schema 2020-12 as it is, wraps a oneOf answer, and fills server variables with their defaults', async () => {
+    const document = {
+      openapi: '3.1.0',
+      info: { title: 'Shapes', version: '1' },
+      servers: [{ url: 'https://{region}.example.com/{base}', variables: { region: { default: 'eu', enum: ['eu', 'us'] }, base: { default: 'v2' } } }, { url: '/relative' }],
+      paths: {
+        '/shapes': {
+          post: {
+            operationId: 'addShape',
+            'x-internal': true,
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: { type: 'object', properties: { kind: { const: 'circle' }, radius: { type: ['number', 'null'], 'x-unit': 'cm' } }, required: ['kind'] } } },
+            },
+            responses: {
+              201: { description: 'A circle or a square', content: { 'application/json': { schema: { oneOf: [{ type: 'object', properties: { radius: { type: 'number' } } }, { type: 'object', properties: { side: { type: 'number' } } }] } } } },
+            },
+          },
+        },
+      },
+    };
+    const { servers, tools } = await compileOpenApi(document, { prefix: 'geo' });
+    expect(servers).toEqual(['https://eu.example.com/v2', '/relative']);
+    const [tool] = tools;
+    expect(tool!.inputSchema.properties).toEqual({ body: { type: 'object', properties: { kind: { const: 'circle' }, radius: { type: ['number', 'null'] } }, required: ['kind'] } });
+    expect(tool!.operation.responseShape).toBe('wrapped');
+    expect(tool!.outputSchema).toEqual({ type: 'object', properties: { result: { oneOf: [{ type: 'object', properties: { radius: { type: 'number' } } }, { type: 'object', properties: { side: { type: 'number' } } }] } }, required: ['result'] });
+    const input = zodObject(tool!.inputSchema);
+    expect(input.safeParse({ body: { kind: 'circle', radius: null } }).success).toBe(true);
+    expect(input.safeParse({ body: { kind: 'square' } }).success).toBe(false);
   });
 });
 
@@ -272,6 +318,15 @@ describe('compileOpenApi on a 3.0 document', () => {
     expect(zodObject(tool!.outputSchema).safeParse({ id: 'a', note: null, status: null }).success).toBe(true);
   });
 
+  it("gives the same Petstore tools from the example app's OpenAPI 3.0 document as from its 3.1 one", async () => {
+    const app = createPetstoreApp();
+    const document = app.getOpenAPIDocument({ openapi: '3.0.3', info: { title: 'Petstore example', version: '1.0.0' } });
+    expect(document.openapi).toBe('3.0.3');
+    const from30 = await compileOpenApi(document, { prefix: 'petstore' });
+    const from31 = await compileOpenApi(petstore(), { prefix: 'petstore' });
+    expect(from30.tools).toEqual(from31.tools);
+  });
+
   it('reads the same document from YAML', async () => {
     const yaml = [
       'openapi: 3.0.3',
@@ -292,5 +347,11 @@ describe('compileOpenApi on a 3.0 document', () => {
     expect(() => parseOpenApiText('openapi: [')).toThrow(/^Cannot read the OpenAPI document as YAML: /);
     expect(() => parseOpenApiText('{"openapi": ')).toThrow(/^Cannot read the OpenAPI document as JSON: /);
     expect(() => parseOpenApiText('just text')).toThrow('Cannot read the OpenAPI document: it is neither a JSON object nor a YAML mapping');
+  });
+
+  it('refuses YAML whose aliases expand it past a million values', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 7; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    expect(() => parseOpenApiText(levels.join('\n'))).toThrow('Cannot read the OpenAPI document: its YAML aliases expand it past 1000000 values');
   });
 });

@@ -85,6 +85,10 @@ async function validatedDocument(document: unknown): Promise<Json> {
     return (await dereference(structuredClone(document) as never, parserOptions())) as unknown as Json;
   } catch (error) {
     if (error instanceof OpenApiError) throw error;
+    if (error instanceof EvalError) {
+      // workerd forbids eval/new Function: compile on Node or Deno (CLI, admin API there) and store the result.
+      throw new OpenApiError(`Cannot compile OpenAPI documents on this runtime: its validator (Ajv) generates code, which the runtime forbids (${error.message})`);
+    }
     throw new OpenApiError(`The OpenAPI document is invalid: ${messageOf(error)}`);
   }
 }
@@ -220,18 +224,25 @@ function compileOperation(operation: Operation, context: { name: string; openapi
   }
 
   const inputSchema: JsonSchema = { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
-  const input = zodOf(inputSchema, 'input', (reason) => refuse(`its input schema cannot be converted to zod: ${reason}`));
-  if (!(input instanceof z.ZodObject)) throw refuse('its input schema does not convert to a zod object');
+  const zodOrRefuse = (schema: JsonSchema, io: 'input' | 'output', what: string) => {
+    try {
+      return toZod(schema, io);
+    } catch (error) {
+      throw refuse(`its ${what} schema cannot be converted to zod: ${messageOf(error)}`);
+    }
+  };
+  if (!(zodOrRefuse(inputSchema, 'input', 'input') instanceof z.ZodObject)) throw refuse('its input schema does not convert to a zod object');
 
   const response = successSchema(spec.responses);
   let outputSchema: JsonSchema | undefined;
   let responseShape: OperationRequest['responseShape'];
   if (response !== undefined) {
     const schema = schemaOf(response, 'output', 'response');
-    const asObject = schema.type === 'object' && zodOf(schema, 'output', () => undefined) instanceof z.ZodObject;
+    // "An object schema" is one zod turns into an object with a shape (not a record, not an intersection).
+    const asObject = schema.type === 'object' && zodOrRefuse(schema, 'output', 'response') instanceof z.ZodObject;
     outputSchema = asObject ? schema : { type: 'object', properties: { result: schema }, required: ['result'] };
     responseShape = asObject ? 'object' : 'wrapped';
-    zodOf(outputSchema, 'output', (reason) => refuse(`its response schema cannot be converted to zod: ${reason}`));
+    if (!asObject) zodOrRefuse(outputSchema, 'output', 'response');
   }
 
   const summary = typeof spec.summary === 'string' ? spec.summary.trim() : '';
@@ -282,17 +293,12 @@ function successSchema(responses: unknown): unknown {
 /**
  * The zod schema the connector catalog will build at run time with `z.fromJSONSchema`, checked here so a
  * document it cannot convert is refused when added; the SDK also turns it back into JSON Schema for tools/list.
+ * Throws zod's Error when either way fails.
  */
-function zodOf<T>(schema: JsonSchema, io: 'input' | 'output', fail: (reason: string) => T): z.ZodType | T {
-  try {
-    const zod = z.fromJSONSchema(schema, { registry: z.registry() });
-    z.toJSONSchema(zod, { target: 'draft-7', io });
-    return zod;
-  } catch (error) {
-    const failure = fail(messageOf(error));
-    if (failure instanceof Error) throw failure;
-    return failure;
-  }
+function toZod(schema: JsonSchema, io: 'input' | 'output'): z.ZodType {
+  const zod = z.fromJSONSchema(schema, { registry: z.registry() }); // a private registry: checking leaves no metadata behind
+  z.toJSONSchema(zod, { target: 'draft-7', io });
+  return zod;
 }
 
 function serverUrls(servers: unknown): string[] {

@@ -1,14 +1,13 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isJsonMediaType } from './json-media-type.ts';
+import type { UpstreamFetch } from '../upstream-fetch.ts';
 import type { OperationParameter, OperationRequest, OperationTool } from './operation-tool.ts';
-
-/** The fetch used for upstream calls: same signature as the global `fetch`; the connectors core passes a safe one. */
-export type UpstreamFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 /** What `invokeOperation` needs besides the tool and its arguments. */
 export interface InvokeOperationOptions {
   /** The upstream's base URL; the operation's path is appended to it. */
   baseUrl: string;
+  /** The safe `upstreamFetch` in production. */
   fetch: UpstreamFetch;
   /** Added to every request (credentials): never echoed in results. They override header parameters of the same name. */
   headers: Record<string, string>;
@@ -86,8 +85,8 @@ function buildRequest(operation: OperationRequest, args: Record<string, unknown>
 /** A path parameter, `simple` style, percent-encoded so it stays one segment. */
 function pathSegment(parameter: OperationParameter, value: unknown): string {
   const segment = simple(value).map(encodeURIComponent).join(',');
-  // URL parsing resolves "." and ".." segments (encoded or not): they would reach another endpoint.
-  if (segment === '' || /^(\.|%2e){1,2}$/i.test(segment)) throw new Error(`path parameter "${parameter.name}" cannot be empty, "." or ".."`);
+  // URL parsing resolves "." and ".." segments (encodeURIComponent keeps dots): they would reach another endpoint.
+  if (segment === '' || segment === '.' || segment === '..') throw new Error(`path parameter "${parameter.name}" cannot be empty, "." or ".."`);
   return segment;
 }
 

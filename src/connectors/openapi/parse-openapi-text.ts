@@ -24,5 +24,19 @@ export function parseOpenApiText(text: string): unknown {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new OpenApiError('Cannot read the OpenAPI document: it is neither a JSON object nor a YAML mapping');
   }
+  // YAML aliases share nodes, so a small text can stand for an exponentially large document
+  // ("billion laughs") that validating or cloning would then expand.
+  if (!withinNodes(document, { left: MAX_YAML_NODES })) {
+    throw new OpenApiError(`Cannot read the OpenAPI document: its YAML aliases expand it past ${MAX_YAML_NODES} values`);
+  }
   return document;
+}
+
+const MAX_YAML_NODES = 1_000_000;
+
+function withinNodes(value: unknown, budget: { left: number }): boolean {
+  if (--budget.left < 0) return false;
+  if (typeof value !== 'object' || value === null) return true;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (!withinNodes(item, budget)) return false;
+  return true;
 }

@@ -6,8 +6,9 @@ export type SchemaDirection = 'input' | 'output';
 const SCHEMA_ARRAY_KEYS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SCHEMA_KEYS = ['items', 'additionalProperties', 'not', 'contains', 'propertyNames', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties', 'additionalItems', 'contentSchema'];
 const SCHEMA_MAP_KEYS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
-// OpenAPI-only annotations that mean nothing to a JSON Schema consumer (and would only bloat tools/list).
-const DROPPED_KEYS = new Set(['discriminator', 'xml', 'externalDocs', '$schema', '$id', 'readOnly', 'writeOnly']);
+// OpenAPI-only annotations that mean nothing to a JSON Schema consumer (and would only bloat tools/list),
+// and identifiers (`$id`, draft-04 `id`) that zod would keep in its global registry on every rebuild.
+const DROPPED_KEYS = new Set(['discriminator', 'xml', 'externalDocs', '$schema', '$id', 'id', 'readOnly', 'writeOnly']);
 
 /**
  * Turns a dereferenced OpenAPI schema into plain JSON Schema 2020-12 for a tool: `example` and 3.0's
@@ -17,12 +18,23 @@ const DROPPED_KEYS = new Set(['discriminator', 'xml', 'externalDocs', '$schema',
  * left by the dereferencer is a cycle (local) or an external reference.
  */
 export function toToolJsonSchema(schema: unknown, options: { openapi30: boolean; direction: SchemaDirection }): JsonSchema {
-  const converted = convert(schema, options, '#');
+  const converted = convert(schema, { ...options, budget: { left: MAX_SUBSCHEMAS } }, '#');
   return typeof converted === 'boolean' ? (converted ? {} : { not: {} }) : converted;
 }
 
-function convert(schema: unknown, options: { openapi30: boolean; direction: SchemaDirection }, at: string): JsonSchema | boolean {
+// Dereferencing copies a shared schema into every place that uses it, so a document of modest size
+// can expand into a schema far too large for tools/list.
+const MAX_SUBSCHEMAS = 10_000;
+
+interface ConvertOptions {
+  openapi30: boolean;
+  direction: SchemaDirection;
+  budget: { left: number };
+}
+
+function convert(schema: unknown, options: ConvertOptions, at: string): JsonSchema | boolean {
   if (typeof schema === 'boolean') return schema;
+  if (--options.budget.left < 0) throw new Error(`its schema has more than ${MAX_SUBSCHEMAS} subschemas once its $refs are resolved`);
   if (!isObject(schema)) throw new Error(`the schema at ${at} is not an object`);
   if (typeof schema.$ref === 'string') {
     const ref = schema.$ref;
