@@ -5,11 +5,12 @@
  * data, three passes each, so that a busy machine slows both alike. Not part of `npm test`:
  *
  * The overview part compares the rollups (migration 0005) with reading the events, on the
- * same file; the write part measures the CPU the rollup triggers add to a usage batch write.
+ * same file; the write part measures what keeping the rollups costs a usage write, by the writer
+ * (now) and by the per-row triggers of migration 0005 (before).
  *
  *   npm run bench:usage [-- --events 1000000] [-- --part reports|overview|write]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ import { migrateDatabase, openDatabase } from '../src/node/database.ts';
 import { OverviewPage } from '../src/console/overview-page.tsx';
 import { aggregateUsage, listUsage, pruneUsage, type UsageFilter, type UsageGrouping, usageOverview } from '../src/services/usage.ts';
 import type { UsageEvent } from '../src/db/schema.ts';
-import { UsageRecorder } from '../src/usage/usage-recorder.ts';
+import { batchClientOf, usageBatchStatements, writeUsageBatch } from '../src/usage/write-usage-batch.ts';
 import { assets } from '../src/web/assets.ts';
 import { timeRange } from '../src/web/time-range.ts';
 
@@ -31,28 +32,33 @@ const DAY = 86_400_000;
 const end = Date.UTC(2026, 10, 1);
 const start = end - 90 * DAY;
 
-/** Inserts `count` events spread evenly from `from` over `spanMs` into `target`. */
+/** Writes `count` events spread evenly from `from` over `spanMs` into `target`, with their rollups, 1,000 per transaction. */
 async function fill(target: Database, count: number, from: number, spanMs: number): Promise<void> {
   // Outcomes about 90% ok, 2% each of tool_error, denied, invalid, rate_limited and error;
   // durations 1-362 ms, skewed low.
-  await target.run(sql`
-    insert into usage_events (at, tenant_id, key_id, subject, tool, outcome, duration_ms, request_bytes, response_bytes, protocol_version, user_agent)
-    with recursive n(i) as (select 0 union all select i + 1 from n where i < ${count - 1})
-    select
-      ${from} + i * ${Math.floor(spanMs / count)},
-      'tenant-' || (abs(random()) % 50),
-      'key' || (abs(random()) % 500),
-      null,
-      case abs(random()) % 8 when 0 then 'add' when 1 then 'multiply' when 2 then 'whoami' when 3 then 'note_put'
-        when 4 then 'note_get' when 5 then 'note_list' when 6 then 'note_delete' else 'github_readme' end,
-      case when abs(random()) % 100 < 90 then 'ok' else
-        case abs(random()) % 5 when 0 then 'tool_error' when 1 then 'denied' when 2 then 'invalid' when 3 then 'rate_limited' else 'error' end end,
-      (abs(random()) % 20) * (abs(random()) % 20) + 1,
-      100 + abs(random()) % 900,
-      50 + abs(random()) % 5000,
-      '2025-11-25',
-      'bench/1.0'
-    from n`);
+  const int = (n: number) => Math.floor(Math.random() * n);
+  const tools = ['add', 'multiply', 'whoami', 'note_put', 'note_get', 'note_list', 'note_delete', 'github_readme'];
+  const errors = ['tool_error', 'denied', 'invalid', 'rate_limited', 'error'] as const;
+  const step = Math.floor(spanMs / count);
+  for (let i = 0; i < count; i += 1000) {
+    const batch: UsageEvent[] = [];
+    for (let j = i; j < Math.min(i + 1000, count); j++) {
+      batch.push({
+        at: new Date(from + j * step),
+        tenantId: `tenant-${int(50)}`,
+        keyId: `key${int(500)}`,
+        subject: null,
+        tool: tools[int(8)]!,
+        outcome: int(100) < 90 ? 'ok' : errors[int(5)]!,
+        durationMs: int(20) * int(20) + 1,
+        requestBytes: 100 + int(900),
+        responseBytes: 50 + int(5000),
+        protocolVersion: '2025-11-25',
+        userAgent: 'bench/1.0',
+      });
+    }
+    await writeUsageBatch(target, batch);
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -204,60 +210,91 @@ console.info(`| usageOverview from the rollups (whole hours and days) and the ev
 console.info(`| usageOverview from the events only (before the rollups: 2 scans of the covering index) | ${ms(median(eventsMs))} |`);
 console.info(`| render the page (hono/jsx, server-side SVG) | ${ms(median(renderMs))} |`);
 console.info(`| for comparison: usage summary by day over the same 30 days (aggregateUsage, no top lists) | ${ms(median(summaryMs))} |`);
-console.info(`\nboth give ${total === eventsTotal ? 'the same' : 'DIFFERENT'} call counts; rollup rows: ${rollupRows!.r.toLocaleString('en')} in usage_rollup_daily, ${rollupRows!.l.toLocaleString('en')} in usage_latency_hourly; fill (1 INSERT ... SELECT, triggers included): ${fillSeconds.toFixed(1)} s`);
+console.info(`\nboth give ${total === eventsTotal ? 'the same' : 'DIFFERENT'} call counts; rollup rows: ${rollupRows!.r.toLocaleString('en')} in usage_rollup_daily, ${rollupRows!.l.toLocaleString('en')} in usage_latency_hourly; fill (writeUsageBatch, 1,000 events and their rollups per transaction): ${fillSeconds.toFixed(1)} s`);
 console.info(`\npage: ${(html.length / 1024).toFixed(1)} KiB of HTML, of which ${(svgBytes / 1024).toFixed(1)} KiB inline SVG; JavaScript shipped: ${assets['app.js'].body.length} bytes (copy buttons only)`);
 recent.close();
 rmSync(dir30, { recursive: true, force: true });
 }
 
-/** CPU per event of UsageRecorder batch writes, with the rollup triggers and without them. */
+/**
+ * What keeping the rollups costs a usage write: the recorder's transactions (marker, events,
+ * rollup upserts: usageBatchStatements) against the same transactions without the upserts on a
+ * file carrying migration 0005's per-row triggers (as before migration 0006 dropped them), and
+ * without any rollups. The three files take turns transaction by transaction, so a busy machine
+ * slows all alike; the median transaction is reported (the write is synchronous on a file, so its
+ * wall time is CPU time of the event loop). Then prune: in SQL per chunk against the delete trigger.
+ */
 async function writeCost(): Promise<void> {
-  const n = Math.min(events, 100_000);
-  const rows: [string, number, number][] = [];
-  // Fresh files in turn, twice each, so that a busy machine slows both alike.
-  for (let pass = 0; pass < 2; pass++) {
-    for (const triggers of [true, false]) {
-      for (const [label, batchSize, concurrent] of [['buffered, batches of 1000', 1000, 0], ['commit, groups of 8', 8, 8]] as const) {
-        const dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-bench-'));
-        const { db, close } = await openDatabase(`file:${join(dir, 'bench.db')}`);
-        await migrateDatabase(db);
-        if (!triggers) for (const t of ['insert', 'delete', 'update']) await db.run(sql.raw(`drop trigger usage_events_rollup_${t}`));
-        const recorder = new UsageRecorder(db, { durability: concurrent ? 'commit' : 'buffered', commitWindowMs: 0, flushIntervalMs: 600_000, batchSize, maxBuffered: n + 1 });
-        const event = (i: number): UsageEvent => ({
-          at: new Date(), // as a server writes them: all in the current hour and day
-          tenantId: `tenant-${i % 50}`,
-          keyId: `key${i % 500}`,
-          subject: null,
-          tool: ['add', 'multiply', 'whoami', 'note_put'][i % 4]!,
-          outcome: i % 10 === 0 ? 'tool_error' : 'ok',
-          durationMs: (i * 7919) % 400,
-          requestBytes: 200,
-          responseBytes: 800,
-          protocolVersion: '2025-11-25',
-          userAgent: 'bench/1.0',
-        });
-        const cpu0 = process.cpuUsage();
+  const triggerSql = readFileSync(new URL('../migrations/0005_usage_rollup.sql', import.meta.url), 'utf8')
+    .split('--> statement-breakpoint')
+    .map((s) => s.replace(/^--.*$/gm, '').trim())
+    .filter((s) => /^CREATE TRIGGER `usage_events_rollup_(insert|delete)`/.test(s));
+  const ways = ['rollups by the writer (now)', 'rollups by triggers (migration 0005)', 'no rollups'] as const;
+  const dir = mkdtempSync(join(tmpdir(), 'tenant-mcp-bench-'));
+  const files = [];
+  for (const [i, way] of ways.entries()) {
+    const opened = await openDatabase(`file:${join(dir, `${i}.db`)}`);
+    await migrateDatabase(opened.db);
+    if (i === 1) for (const statement of triggerSql) await opened.db.run(sql.raw(statement));
+    files.push({ way, ...opened, client: batchClientOf(opened.db) });
+  }
+  // As a server writes them: all in the current hour and day; `spread`: 50 tenants × 4 tools and
+  // durations up to 400 ms, else one tenant calling `add` in 0-2 ms (the load of `npm run bench`).
+  const event = (i: number, spread: boolean): UsageEvent => ({
+    at: new Date(),
+    tenantId: spread ? `tenant-${i % 50}` : 'tenant-0',
+    keyId: `key${i % 500}`,
+    subject: null,
+    tool: spread ? ['add', 'multiply', 'whoami', 'note_put'][i % 4]! : 'add',
+    outcome: spread && i % 10 === 0 ? 'tool_error' : 'ok',
+    durationMs: spread ? (i * 7919) % 400 : i % 3,
+    requestBytes: 200,
+    responseBytes: 800,
+    protocolVersion: '2025-11-25',
+    userAgent: 'bench/1.0',
+  });
+  const rows: string[] = [];
+  let written = 0;
+  for (const [size, spread] of [[1, false], [8, false], [8, true], [16, false], [500, false], [500, true]] as const) {
+    const rounds = Math.max(100, Math.round(Math.min(events, 100_000) / 4 / size));
+    const wall = new Map<string, number[]>();
+    for (let r = 0; r < rounds; r++) {
+      for (const file of files) {
+        const batch = Array.from({ length: size }, (_, j) => event(written + j, spread));
         const t0 = performance.now();
-        if (concurrent) {
-          for (let i = 0; i < n; i += concurrent) await Promise.all(Array.from({ length: concurrent }, (_, j) => recorder.commit(event(i + j))));
-        } else {
-          for (let i = 0; i < n; i++) void recorder.record(event(i));
-        }
-        await recorder.close();
-        const cpu = process.cpuUsage(cpu0);
-        const wall = performance.now() - t0;
-        rows.push([`${label}, ${triggers ? 'with' : 'without'} rollup triggers`, (cpu.user + cpu.system) / n, (wall * 1000) / n]);
-        close();
-        rmSync(dir, { recursive: true, force: true });
+        let statements = usageBatchStatements(batch, crypto.randomUUID());
+        if (file.way !== ways[0]) statements = statements.filter((s) => !/usage_rollup_daily|usage_latency_hourly/.test(s.sql));
+        await file.client.batch(statements, 'write');
+        if (r >= rounds / 10) wall.set(file.way, [...(wall.get(file.way) ?? []), (performance.now() - t0) * 1000]);
       }
+      written += size;
+    }
+    for (const way of ways) {
+      const us = median(wall.get(way)!);
+      rows.push(`| ${size === 500 ? '`buffered` batch' : '`commit` group'} of ${size}, ${spread ? '50 tenants × 4 tools' : 'one tenant and tool'} | ${way} | ${us.toFixed(0)} µs | ${(us / size).toFixed(1)} µs |`);
     }
   }
-  console.info(`\n# usage batch writes, ${n.toLocaleString('en')} events per run (best of 2, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
-  console.info('| write | CPU per event | wall per event |\n|---|---:|---:|');
-  const best = new Map<string, [number, number]>();
-  for (const [label, cpu, wall] of rows) {
-    const prev = best.get(label);
-    best.set(label, prev ? [Math.min(prev[0], cpu), Math.min(prev[1], wall)] : [cpu, wall]);
+  console.info(`\n# usage writes: median transaction, the three files in turn (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
+  console.info('| transaction | rollups | per transaction | per event |\n|---|---|---:|---:|');
+  for (const row of rows) console.info(row);
+
+  // Prune half of what each file holds, in chunks of 2,000 (trigger file: plain deletes, the trigger subtracts).
+  console.info('\n| prune, chunks of 2,000 | per event deleted |\n|---|---:|');
+  for (const file of files.slice(0, 2)) {
+    const [{ n }] = (await file.db.all(sql`select count(*) as n from usage_events`)) as [{ n: number }];
+    const [{ at }] = (await file.db.all(sql`select at from usage_events order by id limit 1 offset ${Math.floor(Number(n) / 2)}`)) as [{ at: number }];
+    const t0 = performance.now();
+    let deleted = 0;
+    if (file.way === ways[0]) deleted = await pruneUsage(file.db, new Date(Number(at)));
+    else {
+      for (;;) {
+        const r = await file.db.run(sql`delete from usage_events where id in (select id from usage_events where at < ${at} limit 2000)`);
+        deleted += r.rowsAffected;
+        if (r.rowsAffected < 2000) break;
+      }
+    }
+    console.info(`| ${file.way} | ${(((performance.now() - t0) * 1000) / deleted).toFixed(1)} µs |`);
   }
-  for (const [label, [cpu, wall]] of best) console.info(`| ${label} | ${cpu.toFixed(1)} µs | ${wall.toFixed(1)} µs |`);
+  for (const file of files) file.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -6,8 +6,8 @@ import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
-import { usageEvents } from '../src/db/schema.ts';
 import { getTenant } from '../src/services/tenants.ts';
+import { writeUsageBatch } from '../src/usage/write-usage-batch.ts';
 import { AdminClient, eventually } from './helpers/admin.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { epochSeconds, generateTestKey, signToken } from './helpers/identity-provider.ts';
@@ -362,7 +362,7 @@ describe('usage', () => {
     const day2 = Date.UTC(2026, 0, 11, 8);
     const event = (at: number, tool: string, outcome: 'ok' | 'tool_error' | 'denied' | 'unauthenticated', durationMs: number) =>
       ({ at: new Date(at), tenantId, keyId: 'k1', tool, outcome, durationMs, requestBytes: 100, responseBytes: 1000 }) as const;
-    await database.db.insert(usageEvents).values([
+    await writeUsageBatch(database.db, [
       ...Array.from({ length: 20 }, (_, i) => event(day1 + i, 'add', i === 0 ? 'tool_error' : 'ok', (i + 1) * 10)),
       event(day1, 'multiply', 'denied', 5),
       event(day2, 'add', 'ok', 7),

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type UsageEvent, type UsageOutcome, usageEvents } from '../src/db/schema.ts';
+import { type UsageEvent, type UsageOutcome } from '../src/db/schema.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { aggregateUsage, usageOverview } from '../src/services/usage.ts';
 import { bucketDuration, durationBucket } from '../src/usage/duration-bucket.ts';
+import { writeUsageBatch } from '../src/usage/write-usage-batch.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { prng } from './helpers/prng.ts';
 
@@ -31,7 +32,7 @@ beforeAll(async () => {
     requestBytes: 1,
     responseBytes: 1,
   }));
-  for (let i = 0; i < events.length; i += 500) await database.db.insert(usageEvents).values(events.slice(i, i + 500));
+  for (let i = 0; i < events.length; i += 500) await writeUsageBatch(database.db, events.slice(i, i + 500));
 });
 
 afterAll(() => database?.dispose());

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type UsageEvent, type UsageOutcome, usageEvents } from '../src/db/schema.ts';
+import { type UsageEvent, type UsageOutcome } from '../src/db/schema.ts';
 import { createKey } from '../src/services/keys.ts';
 import { createTenant } from '../src/services/tenants.ts';
+import { writeUsageBatch } from '../src/usage/write-usage-batch.ts';
 import { runCli, runMain } from './helpers/cli.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const beta = await createTenant(database.db, { slug: 'beta', scopes: 'math' });
   keyId = (await createKey(database.db, { tenant: 'alpha', scopes: 'math' })).id;
   const outcomes: UsageOutcome[] = [...Array<UsageOutcome>(15).fill('ok'), 'tool_error', 'tool_error', 'error', 'invalid', 'rate_limited'];
-  await database.db.insert(usageEvents).values([
+  await writeUsageBatch(database.db, [
     // alpha, add, day 1: durations 1..20 ms
     ...outcomes.map((outcome, i) => event(alpha.id, day1 + 3_600_000 + i * 1000, { outcome, keyId, durationMs: i + 1 })),
     // alpha, multiply, day 2
@@ -105,7 +106,7 @@ describe('usage reports from the CLI', () => {
     const tenant = await createTenant(database.db, { slug: 'bulk', scopes: 'math' });
     const at = today - 5 * DAY;
     const events = Array.from({ length: 12_000 }, (_, i) => event(tenant.id, at + Math.floor(i / 3), { outcome: 'ok', durationMs: i }));
-    for (let i = 0; i < events.length; i += 1_000) await database.db.insert(usageEvents).values(events.slice(i, i + 1_000));
+    for (let i = 0; i < events.length; i += 1_000) await writeUsageBatch(database.db, events.slice(i, i + 1_000));
     const run = await runCli(['usage', '--tenant', 'bulk', '--format', 'ndjson'], env());
     const durations = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).durationMs as number);
     // Every event once, in write order, across the 5,000-event pages.

@@ -10,6 +10,7 @@ import { migrateDatabase, openDatabase } from '../src/node/database.ts';
 import { aggregateUsage, pruneUsage, usageOverview } from '../src/services/usage.ts';
 import { durationBucket } from '../src/usage/duration-bucket.ts';
 import { UsageRecorder } from '../src/usage/usage-recorder.ts';
+import { writeUsageBatch } from '../src/usage/write-usage-batch.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { prng } from './helpers/prng.ts';
 import { rollupMismatches } from './helpers/usage.ts';
@@ -48,22 +49,28 @@ beforeAll(async () => {
 afterAll(() => database?.dispose());
 
 describe('the usage rollups', () => {
-  it('bucket every duration in the triggers exactly as durationBucket does', async () => {
+  it('bucket every duration as durationBucket does, and prune takes each off the bucket it was counted in', async () => {
     const durations = [...Array.from({ length: 300 }, (_, i) => i), 511, 512, 1000, 4095, 65_537, 999_999, 2 ** 31 - 1, 2 ** 31, 2 ** 40];
     const hour = base / HOUR - 1000; // an hour of its own
-    await database.db.insert(usageEvents).values(
-      durations.map((d) => ({ at: new Date(hour * HOUR), tenantId: 'buckets', outcome: 'ok' as const, durationMs: d, requestBytes: 0, responseBytes: 0 })),
-    );
+    const written = durations.map((d) => ({ at: new Date(hour * HOUR), tenantId: 'buckets', outcome: 'ok' as const, durationMs: d, requestBytes: 0, responseBytes: 0 }));
+    // Two batches: the second adds to the groups the first created.
+    await writeUsageBatch(database.db, written.slice(0, 150));
+    await writeUsageBatch(database.db, written.slice(150));
     const rows = await database.db.all<{ bucket: number; calls: number }>(sql`select bucket, calls from usage_latency_hourly where hour = ${hour} and scope = 'buckets' order by bucket`);
     const expected = new Map<number, number>();
     for (const d of durations) expected.set(durationBucket(d), (expected.get(durationBucket(d)) ?? 0) + 1);
     expect(rows.map((r) => [Number(r.bucket), Number(r.calls)])).toEqual([...expected.entries()].sort((a, b) => a[0] - b[0]));
-    await pruneUsage(database.db, new Date((hour + 1) * HOUR));
+    expect(await rollupMismatches(database.db)).toEqual([]);
+    // Prune's SQL bucketing must match durationBucket, or it would leave calls in some bucket.
+    expect(await pruneUsage(database.db, new Date((hour + 1) * HOUR), { chunkSize: 100 })).toBe(durations.length);
+    expect(await count(database.db, usageLatencyHourly, sql`hour = ${hour}`)).toBe(0);
+    expect(await count(database.db, usageRollupDaily, sql`tenant_id = 'buckets'`)).toBe(0);
+    expect(await rollupMismatches(database.db)).toEqual([]);
   });
 
   it('count a batch once when its write failed and was retried, and never the failed attempt', async () => {
     const recorder = new UsageRecorder(database.db, { flushIntervalMs: 600_000, batchSize: 500, maxBuffered: 10_000 });
-    // The batch's last event makes its transaction fail after its other rows (and their rollup upserts) went in.
+    // The batch's last event makes its transaction fail after its other rows went in.
     await database.db.run(sql`create temp table fail_usage (on_tool text)`);
     await database.db.run(sql`create temp trigger fail_usage_insert before insert on usage_events when new.tool in (select on_tool from fail_usage) begin select raise(abort, 'refused for the test'); end`);
     await database.db.run(sql`insert into fail_usage values ('boom')`);
@@ -99,6 +106,16 @@ describe('the usage rollups', () => {
     const until = new Date(base + 48 * HOUR);
     const [left] = (await aggregateUsage(database.db, { since, until })).items;
     expect((await usageOverview(database.db, { since, until, bucketMs: HOUR })).totals.calls).toBe(left!.calls);
+  });
+
+  it('stay exact when two prunes run at once over the same events, each event taken off once', async () => {
+    const written = events(600, 5, ['p1', 'p2']).map((e) => ({ ...e, at: new Date(e.at.getTime() - 100 * HOUR) }));
+    await writeUsageBatch(database.db, written);
+    const cutoff = new Date(base - 100 * HOUR + 24 * HOUR);
+    const before = written.filter((e) => e.at < cutoff).length;
+    const [a, b] = await Promise.all([pruneUsage(database.db, cutoff, { chunkSize: 50 }), pruneUsage(database.db, cutoff, { chunkSize: 50 })]);
+    expect(a + b).toBe(before);
+    expect(await rollupMismatches(database.db)).toEqual([]);
   });
 
   it('refuse to update a usage event, which would leave them stale', async () => {

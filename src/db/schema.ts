@@ -122,8 +122,8 @@ export const usageBatches = sqliteTable(
 
 /**
  * Usage events counted per UTC day, tenant, tool and outcome (`''` for no tenant or tool), kept
- * exact by triggers on usage_events (migration 0005): every insert adds, every
- * delete (prune) subtracts, in the writer's own transaction. `day` is days since the epoch. The
+ * exact by the writers of usage_events (src/usage/write-usage-batch.ts): every batch adds, every
+ * prune chunk subtracts, in its own transaction. `day` is days since the epoch. The
  * overview's top tenants and tools; see docs/console.md.
  */
 export const usageRollupDaily = sqliteTable(
@@ -142,7 +142,7 @@ export const usageRollupDaily = sqliteTable(
 /**
  * Usage events counted per scope (a tenant id, `''` for none, `*` for all tenants), hour (since
  * the epoch), outcome and log-scale duration bucket (src/usage/duration-bucket.ts), kept exact by
- * the same triggers: the overview's timeline and percentiles, within the buckets' error bound.
+ * the same writers: the overview's timeline and percentiles, within the buckets' error bound.
  */
 export const usageLatencyHourly = sqliteTable(
   'usage_latency_hourly',

@@ -61,16 +61,16 @@ function readLimited(res: IncomingMessage, maxBytes: number): Promise<Uint8Array
   return new Promise((resolve, reject) => {
     const tooLarge = () => new Error(`The upstream response is larger than the ${maxBytes}-byte limit`);
     if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
-      res.destroy();
-      return reject(tooLarge());
+      reject(tooLarge());
+      return void res.destroy();
     }
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (chunk: Buffer) => {
       size += chunk.byteLength;
       if (size > maxBytes) {
+        reject(tooLarge()); // first: destroying reports the connection closed
         res.destroy();
-        reject(tooLarge());
       } else chunks.push(chunk);
     });
     res.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));

@@ -1,9 +1,10 @@
-import { and, asc, eq, gt, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import { tenants, type UsageOutcome, usageBatches, usageEvents, usageLatencyHourly, usageOutcomes, usageRollupDaily } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { bucketDuration, durationBucket } from '../usage/duration-bucket.ts';
+import { deleteUsageEvents } from '../usage/write-usage-batch.ts';
 import { decodeCursor, fetchLimit, type Page, type PageRequest, pageOf } from './page.ts';
 import { getTenant } from './tenants.ts';
 
@@ -170,21 +171,19 @@ export async function aggregateUsage(
 
 /**
  * Deletes events (and the markers of written batches) older than `before`, in chunks, so the
- * servers' own writes are never held up by one long transaction; the rollups lose the same
- * events (by trigger, in each chunk's transaction), so they never count more than is kept.
- * Returns how many events went.
+ * servers' own writes are never held up by one long transaction; each chunk's transaction takes
+ * its events off the rollups too ({@link deleteUsageEvents}), so they never count more than is
+ * kept. Returns how many events went.
  */
 export async function pruneUsage(db: Database, before: Date, options: { chunkSize?: number } = {}): Promise<number> {
-  // About 30 ms of write lock per chunk: each deleted event also updates the rollups (~15 µs in all).
   const chunkSize = options.chunkSize ?? 2_000;
   let deleted = 0;
   for (;;) {
-    const chunk = db.select({ id: usageEvents.id }).from(usageEvents).where(lt(usageEvents.at, before)).limit(chunkSize);
-    const { rowsAffected } = await db.delete(usageEvents).where(inArray(usageEvents.id, chunk));
-    deleted += rowsAffected;
-    if (rowsAffected < chunkSize) break;
+    const chunk = await db.select({ id: usageEvents.id }).from(usageEvents).where(lt(usageEvents.at, before)).limit(chunkSize);
+    deleted += await deleteUsageEvents(db, chunk.map((row) => row.id));
+    if (chunk.length < chunkSize) break;
   }
-  // The delete triggers took the events off the rollups; drop the groups they emptied.
+  // Drop the rollup groups the chunks emptied.
   await db.delete(usageRollupDaily).where(and(lte(usageRollupDaily.day, Math.floor(before.getTime() / DAY)), eq(usageRollupDaily.calls, 0)));
   await db.delete(usageLatencyHourly).where(and(lte(usageLatencyHourly.hour, Math.floor(before.getTime() / HOUR)), eq(usageLatencyHourly.calls, 0)));
   // A batch's marker must outlive any retry of its write; a day is far longer than one takes.

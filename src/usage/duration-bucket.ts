@@ -2,8 +2,8 @@
  * The log-scale duration buckets of usage_latency_hourly: durations below 16 ms are exact, longer
  * ones fall into 8 buckets per power of two (HDR-histogram style), so a bucket is at most 1/8 of
  * its lower bound wide and {@link bucketDuration} is within 1/16 (6.25%) of every duration in it.
- * Mirrors the CASE expression of the rollup triggers in migration 0005 (test/usage-rollup.test.ts
- * checks both agree). Durations of 2^31 ms or more share the last bucket.
+ * Mirrored by {@link durationBucketSql}, which migration 0005's backfill and prune use
+ * (test/usage-rollup.test.ts checks both agree). Durations of 2^31 ms or more share the last bucket.
  */
 export function durationBucket(durationMs: number): number {
   const d = Math.trunc(durationMs);
@@ -24,7 +24,7 @@ export function bucketDuration(bucket: number): number {
   return (8 + (bucket % 8)) * width + Math.floor(width / 2);
 }
 
-/** The SQL CASE expression of {@link durationBucket} over an integer column, as the triggers use it. */
+/** The SQL CASE expression of {@link durationBucket} over an integer column, for rollups computed in SQL. */
 export function durationBucketSql(column: string): string {
   const arms = [`when ${column} < 16 then max(${column}, 0)`];
   for (let k = 4; k <= 30; k++) arms.push(`when ${column} < ${2 ** (k + 1)} then ${8 * (k - 3)} + (${column} >> ${k - 3})`);

@@ -1,18 +1,7 @@
-import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.ts';
-import { apiKeys, type UsageEvent, usageBatches, usageEvents } from '../db/schema.ts';
-
-/** The part of the libSQL client (drizzle's `$client`, in every build) that writes a batch in one transaction. */
-interface BatchClient {
-  batch(statements: { sql: string; args: unknown[] }[], mode: 'write'): Promise<unknown>;
-}
-
-// usage_events columns but the generated id, in a fixed order; drizzle's own encoders map values.
-const columns = Object.entries(getTableColumns(usageEvents)).filter(([key]) => key !== 'id') as [keyof UsageEvent, (typeof usageEvents.at)][];
-const insertHead = `insert into "usage_events" (${columns.map(([, c]) => `"${c.name}"`).join(', ')}) values `;
-const rowPlaceholders = `(${columns.map(() => '?').join(', ')})`;
-// Far below SQLite's 32766 bound variables per statement, whatever USAGE_BATCH_SIZE says.
-const ROWS_PER_INSERT = 1000;
+import { apiKeys, type UsageEvent, usageBatches } from '../db/schema.ts';
+import { type BatchClient, batchClientOf, type UsageStatement, usageBatchStatements } from './write-usage-batch.ts';
 
 /** `commit`: a tool call's answer waits until its row is committed. `buffered`: rows are written in the background. */
 export type UsageDurability = 'commit' | 'buffered';
@@ -86,11 +75,9 @@ export class UsageRecorder {
 
   constructor(db: Database, options: UsageRecorderOptions) {
     this.#db = db;
-    // Rows are inserted with one hand-built multi-row INSERT: drizzle's query builder spent about
+    // Rows are inserted with hand-built multi-row statements: drizzle's query builder spent about
     // six times the CPU of the write itself on every event.
-    const client = (db as unknown as { $client?: BatchClient }).$client;
-    if (typeof client?.batch !== 'function') throw new TypeError('UsageRecorder needs a drizzle libSQL database (with $client)');
-    this.#client = client;
+    this.#client = batchClientOf(db);
     this.#options = options;
   }
 
@@ -248,9 +235,8 @@ export class UsageRecorder {
 
   async #write(batch: Batch): Promise<boolean> {
     const db = this.#db;
-    const statements: { sql: string; args: unknown[] }[] = [];
-    if (batch.events.length > 0) statements.push({ sql: 'insert into "usage_batches" ("id") values (?)', args: [batch.id] });
-    for (let i = 0; i < batch.events.length; i += ROWS_PER_INSERT) statements.push(insertStatement(batch.events.slice(i, i + ROWS_PER_INSERT)));
+    // The events, their rollups and the batch's marker commit together, so a retried batch counts once.
+    const statements: UsageStatement[] = usageBatchStatements(batch.events, batch.id);
     for (const [id, at] of batch.keys) {
       const query = db
         .update(apiKeys)
@@ -279,16 +265,4 @@ export class UsageRecorder {
     this.#droppedReported = this.#dropped;
     this.#options.onDrop?.(count, this.#dropped);
   }
-}
-
-/** One multi-row INSERT for `events`, with values encoded as drizzle would. */
-function insertStatement(events: UsageEvent[]): { sql: string; args: unknown[] } {
-  const args: unknown[] = [];
-  for (const event of events) {
-    for (const [key, column] of columns) {
-      const value = event[key];
-      args.push(value === undefined || value === null ? null : column.mapToDriverValue(value as never));
-    }
-  }
-  return { sql: insertHead + new Array(events.length).fill(rowPlaceholders).join(', '), args };
 }
