@@ -2,8 +2,9 @@
 // calling the upstream directly (issue 13: "at most 1 ms, p50, loopback upstream"), and the bytes
 // it adds to the Worker bundle. The upstream is the SDK v2 dual-era handler (bench/servers/
 // sdk-v2-handler.ts) in its own process, so `process.cpuUsage()` here counts only the client side.
-// Candidates, each making N sequential calls, interleaved over rounds:
+// Candidates, each making N sequential calls, interleaved call by call:
 //   direct        one fetch of a ready-made 2026-07-28 tools/call body and JSON.parse (the floor)
+//   direct-legacy the same in the legacy era, answered as an event stream (the floor for legacy clients)
 //   ours-*        src/connectors/mcp/call-upstream-tool.ts (legacy: on a kept session)
 //   v2-*          @modelcontextprotocol/client 2.4 (kept: one connected Client reused; per-call: a new Client per call)
 //   v1-*          @modelcontextprotocol/sdk 1.x Client + StreamableHTTPClientTransport (legacy only)
@@ -59,6 +60,9 @@ const modernBody = JSON.stringify({
 });
 const modernHeaders = { ...headers, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'add' };
 
+const legacyBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: args } });
+const legacyHeaders = { ...headers, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-11-25' };
+
 async function modernClient(url: string, prior?: Awaited<ReturnType<ModernClient['getDiscoverResult']>>): Promise<ModernClient> {
   const client = new ModernClient({ name: 'bench', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(new ModernTransport(new URL(url), { requestInit: { headers } }), prior ? { prior: { kind: 'modern', discover: prior } } : undefined);
@@ -81,6 +85,19 @@ const candidates: Candidate[] = [
     name: 'direct',
     async setUp(url) {
       return { call: async () => (await fetch(url, { method: 'POST', headers: modernHeaders, body: modernBody })).json(), close: async () => {} };
+    },
+  },
+  {
+    // a legacy upstream may answer as an event stream (this one does): the floor reads its one data line
+    name: 'direct-legacy',
+    async setUp(url) {
+      return {
+        async call() {
+          const text = await (await fetch(url, { method: 'POST', headers: legacyHeaders, body: legacyBody })).text();
+          return JSON.parse(/^data: (.*)$/m.exec(text)?.[1] ?? text);
+        },
+        close: async () => {},
+      };
     },
   },
   {
@@ -182,24 +199,32 @@ async function bundleBytes(source: string): Promise<{ raw: number; gzip: number 
 const chosen = values.only ? candidates.filter((c) => values.only!.split(',').includes(c.name)) : candidates;
 const upstream = await startUpstream();
 try {
+  // Interleaved call by call, so a neighbour's load on this shared machine weighs on every candidate alike.
   const perRound = new Map<string, { p50: number[]; mean: number[] }>(chosen.map((c) => [c.name, { p50: [], mean: [] }]));
   for (let round = 0; round < rounds; round++) {
-    for (const candidate of chosen) {
-      const { call, close } = await candidate.setUp(upstream.url);
-      await measure(call, Math.min(100, calls)); // warm-up
-      const samples = await measure(call, calls);
-      await close();
-      perRound.get(candidate.name)!.p50.push(median(samples));
-      perRound.get(candidate.name)!.mean.push(samples.reduce((a, b) => a + b, 0) / samples.length);
+    const set = await Promise.all(chosen.map((candidate) => candidate.setUp(upstream.url)));
+    const samples = set.map(() => [] as number[]);
+    for (let i = 0; i < Math.min(100, calls) + calls; i++) {
+      for (const [index, { call }] of set.entries()) {
+        const [spent] = await measure(call, 1);
+        if (i >= Math.min(100, calls)) samples[index]!.push(spent!); // after the warm-up
+      }
+    }
+    await Promise.all(set.map(({ close }) => close()));
+    for (const [index, candidate] of chosen.entries()) {
+      perRound.get(candidate.name)!.p50.push(median(samples[index]!));
+      perRound.get(candidate.name)!.mean.push(samples[index]!.reduce((a, b) => a + b, 0) / samples[index]!.length);
     }
   }
   const direct = perRound.get('direct');
   const floor = direct ? median(direct.p50) : undefined;
-  console.log(`\nClient CPU per tools/call against a loopback upstream (${calls} sequential calls × ${rounds} rounds; median over rounds)\n`);
-  console.log('| client | p50 µs CPU/call | mean µs | p50 over direct, µs |');
-  console.log('|---|---:|---:|---:|');
+  const legacy = perRound.get('direct-legacy');
+  const legacyFloor = legacy ? median(legacy.p50) : undefined;
+  console.log(`\nClient CPU per tools/call against a loopback upstream (${calls} sequential calls each, interleaved, × ${rounds} rounds; median over rounds)\n`);
+  console.log('| client | p50 µs CPU/call | mean µs | p50 over direct, µs | p50 over direct-legacy, µs |');
+  console.log('|---|---:|---:|---:|---:|');
   for (const [name, { p50, mean }] of perRound) {
-    console.log(`| ${name} | ${median(p50).toFixed(0)} | ${median(mean).toFixed(0)} | ${floor === undefined ? '–' : (median(p50) - floor).toFixed(0)} |`);
+    console.log(`| ${name} | ${median(p50).toFixed(0)} | ${median(mean).toFixed(0)} | ${floor === undefined ? '–' : (median(p50) - floor).toFixed(0)} | ${legacyFloor === undefined ? '–' : (median(p50) - legacyFloor).toFixed(0)} |`);
   }
 } finally {
   upstream.stop();

@@ -39,7 +39,7 @@ describe.each(kinds)('against $kind', ({ start, era }) => {
     const list = await listUpstreamTools(upstream.url, options());
     expect(list.era).toBe(era);
     expect(list.protocolVersion).toBe(era === 'modern' ? '2026-07-28' : '2025-11-25');
-    expect(list.tools.map((tool) => tool.name).sort()).toEqual(['echo', 'fail', 'slow']);
+    expect(list.tools.map((tool) => tool.name).sort()).toEqual(era === 'modern' ? ['echo', 'fail', 'regional', 'slow'] : ['echo', 'fail', 'slow']);
     const echo = list.tools.find((tool) => tool.name === 'echo')!;
     expect(echo).toMatchObject({ title: 'Echo', description: 'Says the text back', annotations: { readOnlyHint: true } });
     expect(echo.inputSchema).toMatchObject({ type: 'object', properties: { text: { type: 'string' } } });
@@ -117,6 +117,13 @@ describe('legacy sessions', () => {
     expect(text(result)).toBe('echo: again');
     expect(upstream.requests.map((request) => request.method)).toEqual(['tools/call']);
     expect(upstream.sessions.has(upstream.requests[0]!.headers['mcp-session-id'] as string)).toBe(true);
+  });
+
+  it('runs one handshake for concurrent first calls with the same headers', async () => {
+    const sessions = new LegacySessionCache();
+    const results = await Promise.all([call(sessions, credentials, 'one'), call(sessions, credentials, 'two')]);
+    expect(results.map(({ result }) => text(result))).toEqual(['echo: one', 'echo: two']);
+    expect(upstream.requests.filter((request) => request.method === 'initialize')).toHaveLength(1);
   });
 
   it('never shares a session between different headers', async () => {

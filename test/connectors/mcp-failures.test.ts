@@ -48,6 +48,13 @@ describe.each(eras)('a $era call', (era) => {
     expect(text).not.toContain('secret-upstream-token');
   });
 
+  it('never echoes the credentials an upstream reflects in its error page', async () => {
+    const upstream = await raw((_body, res) => res.writeHead(400, { 'Content-Type': 'text/plain' }).end(`Bad request. You sent: Authorization=${headers.Authorization}; token secret-upstream-token`));
+    const { result, status } = await call(upstream.url, era);
+    expect(status).toBe(400);
+    expect(result.content[0]).toEqual({ type: 'text', text: 'The upstream answered 400 Bad Request: Bad request. You sent: Authorization=[redacted]; token [redacted]' });
+  });
+
   it('answered with a body that is not JSON is an isError result with the status', async () => {
     const upstream = await raw((body, res) => {
       if (body.method === 'tools/call' || body.method === 'initialize') res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>maintenance</html>');
@@ -83,6 +90,24 @@ describe.each(eras)('a $era call', (era) => {
     expect(result).toEqual({ content: [{ type: 'text', text: 'streamed' }] });
   });
 
+  it('reads an event whose CRLF line ends are split across chunks, with its data on several lines', async () => {
+    const upstream = await raw(async (body, res) => {
+      if (body.method === 'initialize') return json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } });
+      if (body.id === undefined) return void res.writeHead(202).end();
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const answer = JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: 'split' }] } }, null, 1).split('\n');
+      for (const line of answer) {
+        res.write(`data: ${line}\r`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        res.write('\n');
+      }
+      res.end('\r\n');
+    });
+    const { result, status } = await call(upstream.url, era);
+    expect(status).toBe(200);
+    expect(result).toEqual({ content: [{ type: 'text', text: 'split' }] });
+  });
+
   it('whose event stream ends without an answer is an isError result', async () => {
     const upstream = await raw((body, res) => {
       if (body.method === 'initialize') return json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } });
@@ -93,6 +118,45 @@ describe.each(eras)('a $era call', (era) => {
     expect(status).toBe(200);
     expect(result).toEqual({ content: [{ type: 'text', text: 'The upstream ended its event stream without answering the request' }], isError: true });
   });
+});
+
+it("does not fail a call because another caller cancelled the legacy handshake it was waiting on", async () => {
+  const upstream = await raw((body, res) => {
+    if (body.method === 'initialize') {
+      setTimeout(() => json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } }), 300);
+    } else if (body.id === undefined) res.writeHead(202).end();
+    else json(res, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: 'done' }] } });
+  });
+  const sessions = new LegacySessionCache();
+  const options = { fetch: globalThis.fetch, headers, era: 'legacy' as const, protocolVersion: '2025-11-25', sessions };
+  const controller = new AbortController();
+  const first = callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: controller.signal });
+  const second = callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: AbortSignal.timeout(10_000) });
+  setTimeout(() => controller.abort(), 100);
+  expect((await first).result).toEqual({ content: [{ type: 'text', text: 'The call to the upstream was cancelled' }], isError: true });
+  expect((await second).result).toEqual({ content: [{ type: 'text', text: 'done' }] });
+});
+
+it('ends the wait for a handshake another call started when its own signal ends', async () => {
+  let initializeAnswered = false;
+  const upstream = await raw((body, res) => {
+    if (body.method === 'initialize') {
+      setTimeout(() => {
+        initializeAnswered = true;
+        json(res, { jsonrpc: '2.0', id: body.id, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'raw', version: '1' } } });
+      }, 1500);
+    }
+    else if (body.id === undefined) res.writeHead(202).end();
+    else json(res, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: 'done' }] } });
+  });
+  const sessions = new LegacySessionCache();
+  const options = { fetch: globalThis.fetch, headers, era: 'legacy' as const, protocolVersion: '2025-11-25', sessions };
+  const first = callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: AbortSignal.timeout(10_000) });
+  const second = await callUpstreamTool(upstream.url, 'echo', {}, { ...options, signal: AbortSignal.timeout(200) });
+  expect(second).toEqual({ status: null, result: { content: [{ type: 'text', text: 'The upstream did not answer in time' }], isError: true } });
+  expect(initializeAnswered).toBe(false); // it did not wait for the first call's handshake
+  expect((await first).result).toEqual({ content: [{ type: 'text', text: 'done' }] });
+  expect(upstream.requests.filter((request) => request.method === 'initialize')).toHaveLength(1);
 });
 
 it('turns a 2026-07-28 input_required result into an isError result', async () => {
@@ -111,6 +175,27 @@ it('sends the 2026-07-28 envelope: _meta in the body and the MCP-Protocol-Versio
   expect(result.isError).toBeUndefined();
   expect(upstream.requests).toHaveLength(1);
   expect(upstream.requests[0]!.headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
+});
+
+describe('Mcp-Param headers (SEP-2243)', () => {
+  it("mirrors a tool's x-mcp-header arguments when given its input schema, as a 2026-07-28 upstream requires", async () => {
+    const upstream = await startModernUpstream();
+    running.push(upstream);
+    const list = await listUpstreamTools(upstream.url, { fetch: globalThis.fetch, headers, signal: AbortSignal.timeout(10_000) });
+    const regional = list.tools.find((tool) => tool.name === 'regional')!;
+    const options = { fetch: globalThis.fetch, headers, signal: AbortSignal.timeout(10_000), era: list.era, protocolVersion: list.protocolVersion };
+    const args = { region: 'Zürich west', count: 3 };
+
+    const without = await callUpstreamTool(upstream.url, 'regional', args, options);
+    expect(without.status).toBe(400);
+    expect(without.result.isError).toBe(true);
+    expect(without.result.content[0]).toMatchObject({ text: expect.stringContaining('Mcp-Param-Region') });
+
+    upstream.requests.length = 0;
+    const mirrored = await callUpstreamTool(upstream.url, 'regional', args, { ...options, inputSchema: regional.inputSchema });
+    expect(mirrored).toEqual({ status: 200, result: { content: [{ type: 'text', text: '3 in Zürich west' }] } });
+    expect(upstream.requests[0]!.headers).toMatchObject({ 'mcp-param-region': `=?base64?${Buffer.from('Zürich west').toString('base64')}?=`, 'mcp-param-count': '3' });
+  });
 });
 
 describe('listing', () => {
@@ -159,6 +244,11 @@ describe('listing', () => {
     await expect(failure).rejects.toBeInstanceOf(UpstreamMcpError);
     await expect(failure).rejects.toMatchObject({ status: 401, message: 'The upstream answered 401 Unauthorized: bad token' });
     expect(upstream.requests.map((request) => request.method)).toEqual(['server/discover']);
+  });
+
+  it('never echoes the credentials in the error it throws', async () => {
+    const upstream = await raw((_body, res) => res.writeHead(401).end(`token secret-upstream-token is revoked`));
+    await expect(list(upstream.url)).rejects.toThrow('The upstream answered 401 Unauthorized: token [redacted] is revoked');
   });
 
   it('throws a clear error when the upstream is down', async () => {

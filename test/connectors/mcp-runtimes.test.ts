@@ -59,7 +59,7 @@ describe.each(Object.keys(runtimes))('under %s', (name) => {
     const body = await response.json();
     expect(body).toMatchObject({
       era,
-      tools: ['echo', 'fail', 'slow'],
+      tools: era === 'modern' ? ['echo', 'fail', 'regional', 'slow'] : ['echo', 'fail', 'slow'],
       echo: { status: 200, result: { content: [{ type: 'text', text: 'echo: from afar' }], structuredContent: { said: 'from afar', length: 9 } } },
       fail: { status: 200, result: { content: [{ type: 'text', text: 'the widget is broken' }], isError: true } },
       down: { status: null, result: { isError: true, content: [{ type: 'text', text: expect.stringMatching(/^Cannot reach the upstream/) }] } },

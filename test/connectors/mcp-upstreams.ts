@@ -53,6 +53,11 @@ function modernServer(): ModernMcpServer {
     { title: 'Echo', description: 'Says the text back', inputSchema: z.object({ text: z.string() }), outputSchema: z.object(echoOutput), annotations: { readOnlyHint: true } },
     async ({ text }) => ({ content: [{ type: 'text', text: `echo: ${text}` }], structuredContent: { said: text, length: text.length } }),
   );
+  server.registerTool(
+    'regional',
+    { description: 'Names the region it was asked for (declares an Mcp-Param header)', inputSchema: z.object({ region: z.string().meta({ 'x-mcp-header': 'Region' }), count: z.number().int().meta({ 'x-mcp-header': 'Count' }) }) },
+    async ({ region, count }) => ({ content: [{ type: 'text', text: `${count} in ${region}` }] }),
+  );
   server.registerTool('fail', { description: 'Always fails', inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'the widget is broken' }], isError: true }));
   server.registerTool('slow', { description: 'Answers when released', inputSchema: z.object({}) }, async () => {
     await slowAnswer();

@@ -1,7 +1,10 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { untilAborted } from './aborted-error.ts';
+import { redactCredentials } from './redact-credentials.ts';
 import { legacySessions, type LegacySessionCache } from './legacy-session-cache.ts';
+import { mcpParamHeaders } from './mcp-param-headers.ts';
 import { initializeUpstream } from './open-upstream-session.ts';
-import type { UpstreamFetch } from './upstream-fetch-type.ts';
+import type { UpstreamFetch } from '../upstream-fetch.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
 import { sessionRequest, type UpstreamSession } from './upstream-session.ts';
 
@@ -12,6 +15,8 @@ export interface CallUpstreamToolOptions {
   signal: AbortSignal;
   era: 'modern' | 'legacy';
   protocolVersion: string;
+  /** The tool's input schema as listed: a 2026-07-28 call mirrors its `x-mcp-header` arguments as `Mcp-Param-*` headers. */
+  inputSchema?: Record<string, unknown>;
   /** Where legacy sessions are kept between calls; the process-wide cache by default. */
   sessions?: LegacySessionCache;
 }
@@ -31,26 +36,37 @@ export async function callUpstreamTool(url: string, name: string, args: Record<s
   const post = { fetch: options.fetch, headers: options.headers, signal: options.signal };
   const request = { method: 'tools/call', params: { name, arguments: args } };
   try {
-    if (options.era === 'modern') return outcome(await sessionRequest(url, { era: 'modern', protocolVersion: options.protocolVersion }, request, post));
+    if (options.era === 'modern') {
+      const headers = options.inputSchema ? mcpParamHeaders(options.inputSchema, args) : {};
+      return outcome(await sessionRequest(url, { era: 'modern', protocolVersion: options.protocolVersion }, { ...request, headers }, post));
+    }
     const sessions = options.sessions ?? legacySessions;
     let opened = false;
     const open = () => {
       opened = true;
       return initializeUpstream(url, post);
     };
-    const kept = sessions.get(url, options.headers, open);
+    let kept = sessions.get(url, options.headers, open);
+    let session: UpstreamSession;
     try {
-      return outcome(await sessionRequest(url, await kept, request, post));
+      session = await untilAborted(kept, options.signal);
+    } catch (error) {
+      if (opened || options.signal.aborted) throw error;
+      // another call's handshake failed (perhaps its own caller cancelled): try one of our own
+      kept = sessions.get(url, options.headers, open);
+      session = await untilAborted(kept, options.signal);
+    }
+    try {
+      return outcome(await sessionRequest(url, session, request, post));
     } catch (error) {
       // A kept session the upstream has ended (404, or 400 from servers built on the SDK's examples) refused the request before running it: open a new one once.
       if (opened || !(error instanceof UpstreamMcpError) || (error.status !== 404 && error.status !== 400) || error.code !== undefined) throw error;
       sessions.forget(url, options.headers, kept);
-      const session: UpstreamSession = await sessions.get(url, options.headers, open);
-      return outcome(await sessionRequest(url, session, request, post));
+      return outcome(await sessionRequest(url, await untilAborted(sessions.get(url, options.headers, open), options.signal), request, post));
     }
   } catch (error) {
     const message = error instanceof UpstreamMcpError ? error.message : `The upstream call failed: ${error instanceof Error ? error.message : String(error)}`;
-    return { result: { content: [{ type: 'text', text: message }], isError: true }, status: error instanceof UpstreamMcpError ? error.status : null };
+    return { result: { content: [{ type: 'text', text: redactCredentials(message, options.headers) }], isError: true }, status: error instanceof UpstreamMcpError ? error.status : null };
   }
 }
 

@@ -1,6 +1,7 @@
 import { legacySessions, type LegacySessionCache } from './legacy-session-cache.ts';
+import { redactCredentials } from './redact-credentials.ts';
 import { openUpstreamSession } from './open-upstream-session.ts';
-import type { UpstreamFetch } from './upstream-fetch-type.ts';
+import type { UpstreamFetch } from '../upstream-fetch.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
 import { sessionRequest } from './upstream-session.ts';
 
@@ -38,6 +39,15 @@ const maxTools = 1000;
  * is kept for later calls with the same headers. Throws an `UpstreamMcpError` saying what failed.
  */
 export async function listUpstreamTools(url: string, options: ListUpstreamToolsOptions): Promise<UpstreamToolList> {
+  try {
+    return await listPages(url, options);
+  } catch (error) {
+    if (!(error instanceof UpstreamMcpError)) throw error;
+    throw new UpstreamMcpError(redactCredentials(error.message, options.headers), error.status, error.code);
+  }
+}
+
+async function listPages(url: string, options: ListUpstreamToolsOptions): Promise<UpstreamToolList> {
   const post = { fetch: options.fetch, headers: options.headers, signal: options.signal };
   const session = await openUpstreamSession(url, post);
   if (session.era === 'legacy') (options.sessions ?? legacySessions).keep(url, options.headers, session);

@@ -1,5 +1,6 @@
+import { abortedError } from './aborted-error.ts';
 import { readEventStream } from './read-event-stream.ts';
-import type { UpstreamFetch } from './upstream-fetch-type.ts';
+import type { UpstreamFetch } from '../upstream-fetch.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
 
 /** How to reach the upstream for one POST: the fetch to use, the headers to add (credentials: never echoed), cancellation. */
@@ -80,10 +81,7 @@ function isResponse(value: unknown, id: number): value is { result?: unknown; er
 /** An `UpstreamMcpError` for what went wrong: a timeout or cancellation through the signal, or the error's own message. */
 function failure(error: unknown, status: number | null, signal: AbortSignal, what: string): UpstreamMcpError {
   if (error instanceof UpstreamMcpError) return error;
-  if (signal.aborted) {
-    const timedOut = signal.reason instanceof Error && signal.reason.name === 'TimeoutError';
-    return new UpstreamMcpError(timedOut ? 'The upstream did not answer in time' : 'The call to the upstream was cancelled', status);
-  }
+  if (signal.aborted) return abortedError(signal, status);
   if (error instanceof SyntaxError) return new UpstreamMcpError(`The upstream answered ${status} with an event that is not JSON`, status);
   const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''; // Node's "fetch failed" says why only in its cause
   return new UpstreamMcpError(`${what}: ${error instanceof Error ? error.message : String(error)}${cause}`, status);

@@ -14,6 +14,7 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, id: numb
       buffered += done ? decoder.decode() : decoder.decode(value, { stream: true });
       let newline: number;
       while ((newline = buffered.search(/\r\n|\r|\n/)) >= 0) {
+        if (!done && newline === buffered.length - 1 && buffered.endsWith('\r')) break; // a CRLF split across chunks: wait for its LF
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + (buffered.startsWith('\r\n', newline) ? 2 : 1));
         if (line === '') {

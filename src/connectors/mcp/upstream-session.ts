@@ -1,3 +1,4 @@
+import { headerValue } from './header-value.ts';
 import { postJsonRpc, type PostOptions } from './post-json-rpc.ts';
 import { UpstreamMcpError } from './upstream-mcp-error.ts';
 
@@ -25,11 +26,11 @@ let nextId = 1;
 export async function sessionRequest(
   url: string,
   session: UpstreamSession,
-  request: { method: string; params: Record<string, unknown> },
+  request: { method: string; params: Record<string, unknown>; headers?: Record<string, string> },
   options: PostOptions,
 ): Promise<{ result: Record<string, unknown>; status: number }> {
   const id = nextId++;
-  const headers: Record<string, string> = { 'MCP-Protocol-Version': session.protocolVersion };
+  const headers: Record<string, string> = { ...request.headers, 'MCP-Protocol-Version': session.protocolVersion };
   let params = request.params;
   if (session.era === 'modern') {
     headers['Mcp-Method'] = request.method;
@@ -59,12 +60,4 @@ export async function sessionRequest(
     throw new UpstreamMcpError(`The upstream answered ${request.method} with a result that is not an object`, status);
   }
   return { result: result as Record<string, unknown>, status };
-}
-
-/** A header-safe value: as is when it is a plain token, else the spec's `=?base64?…?=` sentinel over its UTF-8. */
-function headerValue(value: string): string {
-  if (/^[\x21-\x7e]*$/.test(value) && !value.startsWith('=?base64?')) return value;
-  let binary = '';
-  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
-  return `=?base64?${btoa(binary)}?=`;
 }
