@@ -154,7 +154,7 @@ export class ConnectorCatalog implements ToolCatalog {
     const tools: AnyTool[] = [];
     for (const upstream of list.tools) {
       const invoke: Invoke = (args, { headers, signal }) =>
-        callUpstreamTool(row.url, upstream.name, args, { fetch: this.#options.fetch, headers, signal, era: list.era, protocolVersion: list.protocolVersion });
+        callUpstreamTool(row.url, upstream.name, args, { fetch: this.#options.fetch, headers, signal, era: list.era, protocolVersion: list.protocolVersion, inputSchema: upstream.inputSchema });
       const readOnly = upstream.annotations?.readOnlyHint === true;
       const tool = this.#tool(
         row,
