@@ -30,7 +30,7 @@ export const configSchema = z.object({
   /** `commit`: a tool call is answered only once its usage row is committed (group commit). `buffered`: rows are written in the background. */
   USAGE_DURABILITY: z.enum(['commit', 'buffered']).default('commit'),
   /** With `commit`: how long the first call of a group waits for others to share its transaction. */
-  USAGE_COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
+  USAGE_COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(1),
   /** When rate limits cannot reach the database: admit calls (each instance limiting alone) or refuse them with 503. */
   LIMITS_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
   /** Most tokens an instance leases from the database at once (a lease is 5% of the limit, at least 1). */
