@@ -32,6 +32,8 @@ let faultyApi: LoopbackUpstream;
 let legacyMcp: Upstream;
 let modernMcp: Upstream;
 const keys: Record<string, string> = {};
+// How many requests to the slow upstream route were abandoned by tenant-mcp before they answered.
+let slowAborted = 0;
 
 /** A small OpenAPI 3.1 document with one operation per entry, all GET, answering JSON objects. */
 function documentFor(title: string, operations: Record<string, string>) {
@@ -77,6 +79,7 @@ beforeAll(async () => {
     new Hono()
       .get('/boom', (c) => c.json({ message: 'the database is on fire' }, 500))
       .get('/slow', async (c) => {
+        c.req.raw.signal.addEventListener('abort', () => slowAborted++);
         await new Promise((r) => setTimeout(r, 4000));
         return c.json({ late: true });
       })
@@ -295,6 +298,24 @@ describe('connectors', () => {
     expect(unreachable.result.isError).toBe(true);
     const rows = await usageOf('down_ping', 2);
     expect(rows.map((r) => [r.outcome, r.upstreamStatus])).toEqual([['denied', null], ['tool_error', null]]);
+  });
+
+  it('stops the upstream request when the client cancels the call, and records the call as cancelled', async () => {
+    const client = await connectClient(server.url, bearer('reader'));
+    try {
+      const abortedBefore = slowAborted;
+      const controller = new AbortController();
+      const call = client.callTool({ name: 'faulty_slow', arguments: {} }, undefined, { signal: controller.signal });
+      setTimeout(() => controller.abort('changed my mind'), 300);
+      await expect(call).rejects.toThrow();
+      // tenant-mcp gave up the upstream request too, rather than leaving it to run.
+      await expect.poll(() => slowAborted, { timeout: 3000 }).toBe(abortedBefore + 1);
+    } finally {
+      await client.close();
+    }
+    const rows = await usageOf('faulty_slow', 2);
+    expect(rows.at(-1)).toMatchObject({ outcome: 'cancelled', upstreamStatus: null });
+    expect(rows.at(-1)!.durationMs).toBeLessThan(1500);
   });
 
   it('proxies a remote MCP server\'s tools under its prefix, in both upstream eras, listing each at most once per TTL', async () => {

@@ -32,17 +32,16 @@ beforeAll(async () => {
   // The Petstore example, noting the credential header of every request it gets.
   const app = createPetstoreApp();
   petstore = await serveOnLoopback((request) => {
-    seenKeys.push(request.headers.get('X-Api-Key'));
+    if (new URL(request.url).pathname !== '/openapi.json') seenKeys.push(request.headers.get('X-Api-Key'));
     return app.fetch(request);
   });
   mcpUpstream = await startLegacyStatelessUpstream();
-  settings = { DATABASE_URL: database.sqld.url, CONNECTOR_ALLOWED_PRIVATE_HOSTS: '127.0.0.1', SECRETS_ENCRYPTION_KEY: secretsKey('k1') };
+  settings = { DATABASE_URL: database.sqld.url, CONNECTOR_ALLOWED_PRIVATE_HOSTS: '127.0.0.1', SECRETS_ENCRYPTION_KEY: secretsKey('k1'), ADMIN_TOKEN: 'admin-token-for-runtime-connectors-0123' };
   const config = parseConfig(settings);
   const env = connectorEnv(database.db, config, { signingKey: Promise.resolve(undefined), secretBox: SecretBox.fromSettings(config.SECRETS_ENCRYPTION_KEY!), builtIn: allTools, openApiCompiler: compileOpenApiText });
   await createTenant(database.db, { slug: 'acme', scopes: 'petstore:read,docs:read' });
   key = (await createKey(database.db, { tenant: 'acme', scopes: 'petstore:read,docs:read' })).key;
   const document = await (await fetch(`${petstore.url}/openapi.json`)).text();
-  seenKeys.length = 0;
   await addConnector(database.db, env, { name: 'petstore', kind: 'openapi', document, url: petstore.url, credential: 'secret', secretHeader: 'X-Api-Key' });
   await setConnectorSecret(database.db, env, 'petstore', 'acme', SECRET);
   await addConnector(database.db, env, { name: 'docs', kind: 'mcp', url: mcpUpstream.url, credential: 'none' });
@@ -54,12 +53,13 @@ afterAll(async () => {
   await database?.dispose();
 });
 
-const targets: [string, () => Promise<Target>][] = [
-  ['Deno', () => denoTarget(settings)],
-  ['the Worker (workerd)', () => workerTarget(settings, { secrets: ['SECRETS_ENCRYPTION_KEY'] })],
+// Whether the runtime compiles OpenAPI documents in its admin API (workerd forbids the parser's generated code).
+const targets: [string, () => Promise<Target>, boolean][] = [
+  ['Deno', () => denoTarget(settings), true],
+  ['the Worker (workerd)', () => workerTarget(settings, { secrets: ['SECRETS_ENCRYPTION_KEY', 'ADMIN_TOKEN'] }), false],
 ];
 
-describe.each(targets)('connectors on %s', (_name, start) => {
+describe.each(targets)('connectors on %s', (name, start, compiles) => {
   let target: Target;
   beforeAll(async () => {
     target = await start();
@@ -88,6 +88,23 @@ describe.each(targets)('connectors on %s', (_name, start) => {
     await expect
       .poll(async () => (await listUsage(database.db, { tenant: 'acme' })).items.filter((r) => r.upstreamStatus !== null).length, { timeout: 10_000, interval: 200 })
       .toBeGreaterThanOrEqual(3);
+  });
+
+  it(compiles ? 'adds an OpenAPI connector through its admin API' : 'refuses to compile an OpenAPI document in its admin API, saying where to add it', async () => {
+    const document = await (await fetch(`${petstore.url}/openapi.json`)).json();
+    const res = await fetch(`${target.url}/admin/connectors`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${settings.ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: `pets-${name.length}`, kind: 'openapi', document, url: petstore.url, credential: 'none' }),
+    });
+    const body = (await res.json()) as { detail?: string; tools?: unknown[] };
+    if (compiles) {
+      expect(res.status).toBe(201);
+      expect(body.tools).toHaveLength(4);
+    } else {
+      expect(res.status).toBe(400);
+      expect(body.detail).toMatch(/cannot compile OpenAPI documents \(Cloudflare Workers\): add or refresh OpenAPI connectors with the CLI or a Node or Deno instance/);
+    }
   });
 });
 
