@@ -9,7 +9,7 @@ import { OutcomeChart } from '../web/charts.tsx';
 import { CreatedKeyPanel } from '../web/created-key.tsx';
 import { GrantsTable } from '../web/grants-table.tsx';
 import { CreateKeyForm, KeysTable } from '../web/keys-table.tsx';
-import { CsrfField, Flash, Layout } from '../web/layout.tsx';
+import { CsrfField, DangerButton, Flash, Layout } from '../web/layout.tsx';
 import { RangeForm } from '../web/range-form.tsx';
 import type { TimeRange } from '../web/time-range.ts';
 import { consoleNav } from './console-nav.ts';
@@ -155,12 +155,9 @@ export function TenantPage(props: TenantPageProps) {
                   <td>{i.jwksUri ?? `${i.inlineKeys} inline`}</td>
                   <td>{i.tenantClaim ? `${i.tenantClaim}=${i.tenantClaimValue}` : '—'}</td>
                   <td>
-                    <form method="post" action={`${base}/issuers/${encodeURIComponent(i.id)}/remove`}>
-                      <CsrfField token={csrf} />
-                      <button type="submit" class="danger" aria-label={`Stop trusting ${i.issuer}`}>
-                        Remove
-                      </button>
-                    </form>
+                    <DangerButton action={`${base}/issuers/${encodeURIComponent(i.id)}/remove`} csrf={csrf} label={`Stop trusting ${i.issuer}`}>
+                      Remove
+                    </DangerButton>
                   </td>
                 </tr>
               ))}

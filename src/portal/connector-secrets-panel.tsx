@@ -1,4 +1,4 @@
-import { CsrfField } from '../web/layout.tsx';
+import { CsrfField, DangerButton } from '../web/layout.tsx';
 
 /** Whether the tenant has stored its secret for one `secret` connector. */
 export interface ConnectorSecretState {
@@ -55,12 +55,9 @@ export function ConnectorSecretsPanel(props: { connectors: ConnectorSecretState[
                 </td>
                 <td>
                   {c.set && (
-                    <form method="post" action={`/portal/connectors/${encodeURIComponent(c.name)}/secret/remove`}>
-                      <CsrfField token={props.csrf} />
-                      <button type="submit" class="danger" aria-label={`Remove the credential for ${c.name}`}>
-                        Remove
-                      </button>
-                    </form>
+                    <DangerButton action={`/portal/connectors/${encodeURIComponent(c.name)}/secret/remove`} csrf={props.csrf} label={`Remove the credential for ${c.name}`}>
+                      Remove
+                    </DangerButton>
                   )}
                 </td>
               </tr>

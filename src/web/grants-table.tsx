@@ -1,5 +1,5 @@
 import type { GrantInfo } from '../oauth/grants.ts';
-import { CsrfField } from './layout.tsx';
+import { DangerButton } from './layout.tsx';
 
 const METHOD_LABELS: Record<GrantInfo['method'], string> = { api_key: 'API key', oidc: 'OpenID Connect' };
 
@@ -48,12 +48,9 @@ export function GrantsTable(props: { grants: GrantInfo[]; clientNames: ReadonlyM
                   <td>{when(g.createdAt)}</td>
                   <td>{when(g.lastUsedAt)}</td>
                   <td>
-                    <form method="post" action={props.revokeAction(g.id)}>
-                      <CsrfField token={props.csrf} />
-                      <button type="submit" class="danger" aria-label={`Revoke ${name} (grant ${g.id})`}>
-                        Revoke
-                      </button>
-                    </form>
+                    <DangerButton action={props.revokeAction(g.id)} csrf={props.csrf} label={`Revoke ${name} (grant ${g.id})`}>
+                      Revoke
+                    </DangerButton>
                   </td>
                 </tr>
               );

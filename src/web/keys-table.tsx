@@ -1,5 +1,5 @@
 import type { KeyInfo } from '../services/keys.ts';
-import { CsrfField } from './layout.tsx';
+import { CsrfField, DangerButton } from './layout.tsx';
 
 /** A tenant's keys (never a secret), each live one with a revoke button posting to `revokeAction(id)`. */
 export function KeysTable(props: { keys: KeyInfo[]; csrf: string; revokeAction: (id: string) => string; usageHref?: (id: string) => string }) {
@@ -39,12 +39,9 @@ export function KeysTable(props: { keys: KeyInfo[]; csrf: string; revokeAction: 
               </td>
               <td>
                 {state === 'active' && (
-                  <form method="post" action={props.revokeAction(k.id)}>
-                    <CsrfField token={props.csrf} />
-                    <button type="submit" class="danger" aria-label={`Revoke key ${k.name} (${k.id})`}>
-                      Revoke
-                    </button>
-                  </form>
+                  <DangerButton action={props.revokeAction(k.id)} csrf={props.csrf} label={`Revoke key ${k.name} (${k.id})`}>
+                    Revoke
+                  </DangerButton>
                 )}
               </td>
             </tr>

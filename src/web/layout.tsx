@@ -59,6 +59,18 @@ export function CsrfField(props: { token: string }) {
   return <input type="hidden" name="csrf" value={props.token} />;
 }
 
+/** A form of one danger-styled button that posts to `action` with the session's CSRF token (revoke, remove): works without JavaScript. */
+export function DangerButton(props: { action: string; csrf: string; label: string; children: string }) {
+  return (
+    <form method="post" action={props.action}>
+      <CsrfField token={props.csrf} />
+      <button type="submit" class="danger" aria-label={props.label}>
+        {props.children}
+      </button>
+    </form>
+  );
+}
+
 /** A message shown above a page's content: a notice, or an error saying what failed. */
 export function Flash(props: { notice?: string; error?: string }) {
   return (
