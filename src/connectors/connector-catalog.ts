@@ -104,7 +104,8 @@ export class ConnectorCatalog implements ToolCatalog {
         } else if (stale || now - (before.listedAt ?? 0) >= row.toolsTtlSeconds * 1000) {
           this.#built.set(row.id, await this.#mcpTools(row, stale ? undefined : before, now));
         }
-        if (this.#built.get(row.id) !== before) changed = true;
+        // A list fetched again but unchanged keeps its tools, so the catalog (and what /mcp caches by it) stays the same.
+        if (this.#built.get(row.id)?.tools !== before?.tools) changed = true;
       }),
     );
     for (const id of this.#built.keys()) if (!seen.has(id)) this.#built.delete(id);
