@@ -1,3 +1,4 @@
+import { TtlCache } from '../auth/ttl-cache.ts';
 import { checkOutboundHost, type OutboundHostRules } from '../http/outbound-host.ts';
 
 /** `fetch` as connectors call it; the production one is `upstreamFetch`. */
@@ -14,6 +15,8 @@ export interface UpstreamFetchOptions extends OutboundHostRules {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// How long an origin that passed the address checks is trusted without resolving it again.
+const CHECKED_ORIGIN_TTL_MS = 60_000;
 // A Response with one of these statuses cannot be given a body.
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -26,8 +29,17 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 export function upstreamFetch(options: UpstreamFetchOptions): UpstreamFetch {
   const doFetch = options.fetch ?? fetch;
   const maxRedirects = options.maxRedirects ?? 3;
+  // Origins that passed the checks lately: a DNS lookup per call would put I/O on every tool call.
+  const passed = new TtlCache<string, true>({ ttlMs: CHECKED_ORIGIN_TTL_MS, maxEntries: 1024 });
+  const checked = async (input: string) => {
+    const parsed = URL.canParse(input) ? new URL(input) : undefined;
+    if (parsed && !parsed.username && !parsed.password && passed.get(parsed.origin)) return parsed.href;
+    const href = await checkedUpstreamUrl(input, options);
+    passed.set(new URL(href).origin, true);
+    return href;
+  };
   return async function fetchUpstream(input, init = {}) {
-    let url = await checkedUpstreamUrl(input, options);
+    let url = await checked(input);
     let request: RequestInit = { ...init, redirect: 'manual' };
     for (let redirects = 0; ; redirects++) {
       const response = await doFetch(url, request);

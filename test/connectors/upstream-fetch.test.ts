@@ -46,6 +46,16 @@ describe('upstreamFetch', () => {
     await expect(strict('https://api.example.com/x')).rejects.toThrow(/resolves to a private or loopback address/);
   });
 
+  it('resolves a host once for many calls, not on every call', async () => {
+    let lookups = 0;
+    const resolveHost = async () => (lookups++, ['93.184.216.34']);
+    // The network itself is not under test here: the checks before it are.
+    const answering = upstreamFetch({ allowedPrivateHosts: [], maxResponseBytes: 4096, resolveHost, fetch: async () => new Response('ok') });
+    for (let i = 0; i < 3; i++) expect(await (await answering('https://api.example.com/v1/pets')).text()).toBe('ok');
+    expect(lookups).toBe(1);
+    await expect(answering('https://user:pw@api.example.com/v1/pets')).rejects.toThrow(/must not carry credentials/);
+  });
+
   it('refuses credentials in the URL without echoing them', async () => {
     const error = await loopback(`http://user:s3cret@127.0.0.1:1/x`).catch((e: Error) => e);
     expect(String(error)).toMatch(/must not carry credentials/);
