@@ -1,8 +1,9 @@
-// The servers `npm run bench` compares. tenant-mcp runs exactly as in production (src/entry/node.ts,
+// The servers `npm run bench` compares. tenant-mcp runs exactly as in production (src/entry/node.ts built as `npm start` runs it,
 // a libSQL file, API key auth, scope filtering, usage logging, default settings); the others are
 // references: the SDK's stateless example, and raw Hono answering JSON-RPC (the floor).
 import { fileURLToPath } from 'node:url';
 import type { CaseTotals, CheckResult, ExitInfo, TargetConfig, TargetContext } from './harness.ts';
+import { nodeServerArgs } from './node-server.ts';
 import { oauthAccessToken } from './oauth-token.ts';
 import { type BenchDatabase, countUsage, provisionBenchDatabase } from './provision.ts';
 
@@ -31,7 +32,8 @@ function tenantMcp(
   return {
     name,
     description,
-    ...tsNode('src/entry/node.ts'),
+    command: process.execPath,
+    args: nodeServerArgs(checkout),
     cwd: checkout,
     // A token outliving the run: the bench measures calls, not refreshes.
     env: { NODE_ENV: 'production', HOST: '127.0.0.1', ...(options.oauth ? { OAUTH_ACCESS_TOKEN_TTL_SECONDS: '3600' } : {}), ...env },

@@ -24,6 +24,7 @@ import { createKey } from '../src/services/keys.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { allTools } from '../src/tools/index.ts';
 import { freePort } from './harness.ts';
+import { nodeServerArgs } from './node-server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgs({
@@ -40,7 +41,7 @@ function cpuSeconds(pid: number): number {
 }
 
 async function start(name: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 30_000);
@@ -65,8 +66,8 @@ const petstoreUrl = `http://127.0.0.1:${petstorePort}`;
 const serverUrl = `http://127.0.0.1:${serverPort}/mcp`;
 const settings = { DATABASE_URL: `file:${join(dir, 'bench.db')}`, CONNECTOR_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' };
 
-const upstream = await start('upstream', ['bench/servers/hono-mcp.ts'], { PORT: String(upstreamPort) }, /listening/);
-const petstore = await start('petstore', ['examples/petstore/server.ts'], { PORT: String(petstorePort) }, /listening/);
+const upstream = await start('upstream', ['--import', 'tsx', 'bench/servers/hono-mcp.ts'], { PORT: String(upstreamPort) }, /listening/);
+const petstore = await start('petstore', ['--import', 'tsx', 'examples/petstore/server.ts'], { PORT: String(petstorePort) }, /listening/);
 const database = await openDatabase(settings.DATABASE_URL);
 await migrateDatabase(database.db);
 await createTenant(database.db, { slug: 'bench', scopes: 'math,up:*,petstore:read' });
@@ -75,7 +76,7 @@ const env = connectorEnv(database.db, parseConfig(settings), { signingKey: Promi
 await addConnector(database.db, env, { name: 'up', kind: 'mcp', url: upstreamUrl, credential: 'none' });
 await addConnector(database.db, env, { name: 'petstore', kind: 'openapi', document: await (await fetch(`${petstoreUrl}/openapi.json`)).text(), url: petstoreUrl, credential: 'none' });
 database.close();
-const server = await start('tenant-mcp', ['src/entry/node.ts'], { ...settings, HOST: '127.0.0.1', PORT: String(serverPort) }, /listening on/);
+const server = await start('tenant-mcp', nodeServerArgs(root), { ...settings, HOST: '127.0.0.1', PORT: String(serverPort) }, /listening on/);
 
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const call = (name: string, args: object) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { freePort, statusKiB } from './harness.ts';
+import { nodeServerArgs } from './node-server.ts';
 import { countUsage, provisionBenchDatabase } from './provision.ts';
 
 const { values } = parseArgs({
@@ -36,7 +37,7 @@ const db = await provisionBenchDatabase(work, { extraKeys: nKeys, keepKeys: true
 const keys = db.extraKeys;
 const port = await freePort();
 const pin = !values['no-pin'];
-const argv = ['--import', 'tsx', 'src/entry/node.ts'];
+const argv = nodeServerArgs(root);
 const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '0', process.execPath, ...argv] : argv, {
   cwd: root,
   env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: db.url, KEY_CACHE_MAX_ENTRIES: values.cache! },

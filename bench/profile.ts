@@ -1,6 +1,7 @@
-// Profiles the production server under load: `node --cpu-prof` on src/entry/node.ts, autocannon on
+// Profiles the production server under load: `node --cpu-prof` on the built src/entry/node.ts, autocannon on
 // one case, then a summary of self time by function and by package.
-// Usage: npm run bench:profile -- [--case call|connect] [--duration 10] [--connections 32] [--top 30]
+// Usage: npm run bench:profile -- [--case call|modern|connect] [--duration 10] [--connections 32] [--top 30]
+// USAGE_* variables in the environment reach the server (e.g. USAGE_DURABILITY=buffered).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { nodeServerArgs } from './node-server.ts';
 import { provisionBenchDatabase } from './provision.ts';
 
 const { values } = parseArgs({
@@ -19,15 +21,19 @@ const { values } = parseArgs({
   },
 });
 
+function usageEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('USAGE_') && e[1] !== undefined));
+}
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'tenant-mcp-profile-'));
 const profDir = join(work, 'prof');
 mkdirSync(profDir);
 const db = await provisionBenchDatabase(work);
 
-const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--import', 'tsx', 'src/entry/node.ts'], {
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, ...nodeServerArgs(root)], {
   cwd: root,
-  env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, NODE_ENV: 'production' },
+  env: { ...usageEnv(), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, NODE_ENV: 'production' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -42,6 +48,7 @@ const baseUrl = await new Promise<string>((resolve, reject) => {
 });
 
 const pv = '2025-11-25';
+const modernMeta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
 const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${db.key}` };
 const bodies =
   values.case === 'connect'
@@ -50,11 +57,18 @@ const bodies =
         { jsonrpc: '2.0', method: 'notifications/initialized' },
         { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} },
       ]
-    : [{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }];
+    : values.case === 'modern'
+      ? [{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 }, _meta: modernMeta } }]
+      : [{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }];
 const requests = bodies.map((b, i) => ({
   method: 'POST' as const,
   path: '/mcp',
-  headers: i === 0 && values.case === 'connect' ? headers : { ...headers, 'mcp-protocol-version': pv },
+  headers:
+    values.case === 'modern'
+      ? { ...headers, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'add' }
+      : i === 0 && values.case === 'connect'
+        ? headers
+        : { ...headers, 'mcp-protocol-version': pv },
   body: JSON.stringify(b),
 }));
 const result = await autocannon({ url: baseUrl, connections: Number(values.connections), duration: Number(values.duration), requests });

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+/** The project's root, where the entry runs. */
+export const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A server process started from the real Node entry. */
 export interface RunningServer {
@@ -13,9 +14,12 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/entry/node.ts` on a free loopback port with the given environment. */
+/** Node's arguments for the Node entry as `npm start` runs it: the bundle test/global-setup.ts builds. */
+export const NODE_ENTRY = ['--enable-source-maps', 'dist/entry/node.js'];
+
+/** Starts the Node entry on a free loopback port with the given environment. */
 export async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
+  const child: ChildProcess = spawn(process.execPath, NODE_ENTRY, {
     cwd: root,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

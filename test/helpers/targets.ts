@@ -24,7 +24,7 @@ export interface Target {
 /** Settings handed to the entry: its environment, or a Worker's vars and secrets. */
 export type Settings = Record<string, string>;
 
-/** src/entry/node.ts under Node (through tsx), as `npm start` runs it. */
+/** src/entry/node.ts under Node, built as `npm start` runs it. */
 export async function nodeTarget(settings: Settings): Promise<Target> {
   return startServer(settings);
 }

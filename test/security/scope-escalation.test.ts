@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.ts';
 import { createKey } from '../../src/services/keys.ts';
 import { createTenant, updateTenant } from '../../src/services/tenants.ts';
 import { type TempDatabase, tempDatabase } from '../helpers/database.ts';
 import { connectClient, postMcp, rpc } from '../helpers/mcp.ts';
-import { type RunningServer, startServer } from '../helpers/server.ts';
+import { NODE_ENTRY, type RunningServer, root, startServer } from '../helpers/server.ts';
 import { waitForUsage } from '../helpers/usage.ts';
 
 let database: TempDatabase;
@@ -101,8 +100,7 @@ describe('test fixtures', () => {
   });
 
   it('refuse to start unless NODE_ENV=test', () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
+    const run = spawnSync(process.execPath, NODE_ENTRY, {
       cwd: root,
       env: { PATH: process.env.PATH, PORT: '0', DATABASE_URL: database.url, TEST_FIXTURES: '1', NODE_ENV: 'production' },
       encoding: 'utf8',
