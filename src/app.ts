@@ -85,6 +85,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     maxBuffered: config.USAGE_BUFFER_MAX,
     durability: config.USAGE_DURABILITY,
     commitWindowMs: config.USAGE_COMMIT_WINDOW_MS,
+    localFile: config.DATABASE_URL.startsWith('file:') && !config.DATABASE_SYNC_URL,
     onError: (error) => log.error(`Cannot write usage events, will retry: ${describe(error)}`),
     onDrop: (count, total) => log.error(`Usage buffer full: dropped the ${count} oldest usage events (${total} since start)`),
   });

@@ -73,6 +73,29 @@ describe('group commit in the usage recorder', () => {
     expect((await rowsWith(database.db, [2501, 2502])).map((r) => r.requestBytes)).toEqual([2501, 2502]);
   });
 
+  it('on a local file, writes no batch marker, and writes a failed group once, as errors, on the next flush', async () => {
+    const markers = async () => Number((await database.db.select({ n: sql<number>`count(*)` }).from(usageBatches))[0]!.n);
+    const before = await markers();
+    const recorder = new UsageRecorder(database.db, { ...options, commitWindowMs: 0, localFile: true, onError: () => {} });
+    expect(await recorder.commit(event(6001))).toBe(true);
+    // A local transaction that fails has rolled back: retried without asking whether it committed.
+    await database.db.run(sql.raw(`create trigger "refuse_for_test" before insert on "usage_events" when new."request_bytes" in (6002, 6003) begin select raise(abort, 'refused for the test'); end`));
+    try {
+      expect(await Promise.all([recorder.commit(event(6002)), recorder.commit(event(6003))])).toEqual([false, false]);
+    } finally {
+      await database.db.run(sql.raw('drop trigger "refuse_for_test"'));
+    }
+    await recorder.flush();
+    const rows = await rowsWith(database.db, [6001, 6002, 6003]);
+    expect(rows.map((r) => [r.requestBytes, r.outcome])).toEqual([
+      [6001, 'ok'],
+      [6002, 'error'],
+      [6003, 'error'],
+    ]);
+    expect(await markers()).toBe(before);
+    expect(await recorder.close()).toBe(0);
+  });
+
   describe('when the database cannot be reached', () => {
     let sqld: Sqld;
     let remote: OpenDatabase;
