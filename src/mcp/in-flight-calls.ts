@@ -41,6 +41,8 @@ export function cancelledRequestId(message: object): RequestId | undefined {
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;
 }
 
+/** Credential and id in one string; the id's type is kept (1 and "1" are different requests). */
 function callKey(caller: Caller, requestId: RequestId): string {
-  return JSON.stringify([caller.tenantId, caller.keyId, caller.subject, requestId]);
+  // Tenant and key ids never hold a NUL; a subject might, so it goes last but one, JSON-quoted.
+  return `${caller.tenantId}\0${caller.keyId ?? ''}\0${JSON.stringify(caller.subject ?? null)}\0${typeof requestId === 'number' ? requestId : JSON.stringify(requestId)}`;
 }

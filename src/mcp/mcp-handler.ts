@@ -131,7 +131,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
   };
   // Lists depend on the credential, so a cache must never share them across callers; the key cache's TTL bounds how stale its scopes may be.
   const cacheHints = { ttlMs: options.config.KEY_CACHE_TTL_SECONDS * 1000, cacheScope: 'private' as const };
-  const serverMeta = { [MetaKey.serverInfo]: serverInfo };
+  const serverMeta = Object.freeze({ [MetaKey.serverInfo]: serverInfo });
 
   /** A per-request server with the tools capability declared, what the extension adds for the caller, and the given tools registered. */
   const sdkServer = (caller: Caller, visible: readonly AnyTool[], registered: readonly AnyTool[], run: ToolRun): McpServer => {
@@ -312,8 +312,9 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     /** A modern result: `resultType`, the server's identity, and caching hints where the spec wants them. */
     const modernResult = (method: string, result: Record<string, unknown> | CallToolResult | InputRequiredResult): object => {
       if (result.resultType === 'input_required') return result;
-      const hints = CACHEABLE_METHODS.has(method) ? cacheHints : undefined;
-      return { ...result, resultType: 'complete', ...hints, _meta: { ...(result._meta as object | undefined), ...serverMeta } };
+      // serverMeta is shared, never changed: answers are serialized as soon as they are built.
+      const meta = result._meta === undefined ? serverMeta : { ...(result._meta as object), ...serverMeta };
+      return CACHEABLE_METHODS.has(method) ? { ...result, resultType: 'complete', ...cacheHints, _meta: meta } : { ...result, resultType: 'complete', _meta: meta };
     };
 
     const tool = call && visible.find((t) => t.name === call.name);

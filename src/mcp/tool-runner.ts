@@ -57,7 +57,7 @@ export async function runTool(tool: AnyTool, args: unknown, extra: ToolCallExtra
   const unfollowClient = run.onClientGone((reason) => stopper.stop(reason));
   const untrack = run.calls.track(run.caller, extra.requestId, (reason) => stopper.stop(reason));
   try {
-    const result = await Promise.race([tool.handler(args as never, toolContext(tool, stopper, extra, run)), stopper.stopped]);
+    const result = await Promise.race([tool.handler(args as never, new CallContext(tool, stopper, extra, run)), stopper.stopped]);
     run.outcome = result.isError ? 'tool_error' : 'ok';
     return result;
   } catch (error) {
@@ -132,33 +132,72 @@ class CallStopper {
   }
 }
 
-function toolContext(tool: AnyTool, stopper: CallStopper, extra: ToolCallExtra, run: ToolRun): ToolContext {
-  const progressToken = extra._meta?.progressToken;
-  // Notifications are best effort: a client that went away must not fail the tool.
-  const send = (notification: ServerNotification) => extra.sendNotification(notification).catch(() => {});
-  return {
-    caller: run.caller,
-    db: run.db,
-    config: run.config,
-    get signal() {
-      return stopper.signal;
-    },
-    progress: async (progress, total, message) => {
-      if (progressToken !== undefined) await send({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
-    },
-    log: async (level, data) => {
-      if (tool.streaming && logs(run.minLogLevel, level)) await send({ method: 'notifications/message', params: { level, logger: tool.name, data } });
-    },
-    ask: async (requests, options) => run.input?.ask(requests, options),
-    elicit: async (key, message, requestedSchema) => {
-      const answers = await run.input?.ask({ [key]: { method: 'elicitation/create', params: { mode: 'form', message, requestedSchema } } });
+/**
+ * What a handler gets as its context. Its functions are made when the handler reads them (tools
+ * destructure them, so each is bound): most calls use none, and making six closures per call showed
+ * in the call path's profile.
+ */
+class CallContext implements ToolContext {
+  readonly caller: Caller;
+  readonly db: Database;
+  readonly config: Config;
+  readonly #tool: AnyTool;
+  readonly #stopper: CallStopper;
+  readonly #extra: ToolCallExtra;
+  readonly #run: ToolRun;
+
+  constructor(tool: AnyTool, stopper: CallStopper, extra: ToolCallExtra, run: ToolRun) {
+    this.caller = run.caller;
+    this.db = run.db;
+    this.config = run.config;
+    this.#tool = tool;
+    this.#stopper = stopper;
+    this.#extra = extra;
+    this.#run = run;
+  }
+
+  get signal(): AbortSignal {
+    return this.#stopper.signal;
+  }
+
+  get roundData(): unknown {
+    return this.#run.input?.data;
+  }
+
+  get progress(): ToolContext['progress'] {
+    const progressToken = this.#extra._meta?.progressToken;
+    return async (progress, total, message) => {
+      if (progressToken !== undefined) await this.#send({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
+    };
+  }
+
+  get log(): ToolContext['log'] {
+    return async (level, data) => {
+      if (this.#tool.streaming && logs(this.#run.minLogLevel, level)) await this.#send({ method: 'notifications/message', params: { level, logger: this.#tool.name, data } });
+    };
+  }
+
+  get ask(): ToolContext['ask'] {
+    return async (requests, options) => this.#run.input?.ask(requests, options);
+  }
+
+  get elicit(): ToolContext['elicit'] {
+    return async (key, message, requestedSchema) => {
+      const answers = await this.#run.input?.ask({ [key]: { method: 'elicitation/create', params: { mode: 'form', message, requestedSchema } } });
       return answers?.[key] as ElicitAnswer | undefined;
-    },
-    roundData: run.input?.data,
-    recordUpstream: (status, ms) => {
-      run.upstream = { status, ms: Math.round(ms) };
-    },
-  };
+    };
+  }
+
+  get recordUpstream(): ToolContext['recordUpstream'] {
+    return (status, ms) => {
+      this.#run.upstream = { status, ms: Math.round(ms) };
+    };
+  }
+
+  /** Notifications are best effort: a client that went away must not fail the tool. */
+  #send(notification: ServerNotification): Promise<void> {
+    return this.#extra.sendNotification(notification).catch(() => {});
+  }
 }
 
 const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
