@@ -33,6 +33,7 @@ import { PortalSignIn } from './portal/portal-sign-in.tsx';
 import { type AnyTool, allTools, scopesOnOffer } from './tools/index.ts';
 import { usageEvent } from './usage/usage-event.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
+import type { BatchClient } from './usage/write-usage-batch.ts';
 import { SessionSigner } from './web/session-signer.ts';
 
 /** Where the app writes operational messages. Never handed secrets. */
@@ -59,6 +60,8 @@ export interface AppDeps {
   openApiCompiler?: OpenApiCompiler;
   /** The HTTP client connectors call upstreams with (under the safety checks); default the runtime's fetch. Node passes a cheaper one. */
   upstreamHttp?: typeof fetch;
+  /** Writes usage batches; default the database's client. Node on a local file passes one that prepares each statement once. */
+  usageWriter?: BatchClient;
 }
 
 /** The app and what its entry needs to run and stop it. */
@@ -86,6 +89,7 @@ export function createApp(deps: AppDeps): TenantMcp {
     durability: config.USAGE_DURABILITY,
     commitWindowMs: config.USAGE_COMMIT_WINDOW_MS,
     localFile: config.DATABASE_URL.startsWith('file:') && !config.DATABASE_SYNC_URL,
+    client: deps.usageWriter,
     onError: (error) => log.error(`Cannot write usage events, will retry: ${describe(error)}`),
     onDrop: (count, total) => log.error(`Usage buffer full: dropped the ${count} oldest usage events (${total} since start)`),
   });

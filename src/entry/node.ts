@@ -20,7 +20,7 @@ await migrateDatabase(database.db);
 // Test-only fixtures are never loaded unless asked for (parseConfig refuses them outside NODE_ENV=test).
 const fixtures = config.TEST_FIXTURES ? (await import('../test-fixtures/index.ts')).testFixtures : {};
 if (config.TEST_FIXTURES) console.warn('TEST_FIXTURES is on: serving test-only tools, resources and prompts. Never do this in production.');
-const tenantMcp = createApp({ db: database.db, config, hashSecret: hashSecretSync, requestReader: nodeRequestReader, resolveHost, openApiCompiler: lazyOpenApiCompiler, upstreamHttp: nodeHttpFetch({ maxResponseBytes: config.CONNECTOR_MAX_RESPONSE_BYTES }), ...fixtures });
+const tenantMcp = createApp({ db: database.db, config, hashSecret: hashSecretSync, requestReader: nodeRequestReader, resolveHost, openApiCompiler: lazyOpenApiCompiler, upstreamHttp: nodeHttpFetch({ maxResponseBytes: config.CONNECTOR_MAX_RESPONSE_BYTES }), usageWriter: database.usageWriter, ...fixtures });
 await tenantMcp.ready(); // an unusable TOKEN_SIGNING_KEY stops the start, not the first request
 
 const server = serve({ fetch: tenantMcp.fetch, hostname: config.HOST, port: config.PORT }, (info) => {

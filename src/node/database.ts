@@ -5,12 +5,15 @@ import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { Database } from '../db/database.ts';
 import * as schema from '../db/schema.ts';
+import { type LocalBatchClient, localBatchClient } from './local-batch-client.ts';
 
 const migrationsFolder = new URL('../../migrations', import.meta.url).pathname;
 
 /** An open database and the way to close it. */
 export interface OpenDatabase {
   db: Database;
+  /** For a local file (not a replica): a faster writer of usage batches, on its own connection opened at first use. */
+  usageWriter?: LocalBatchClient;
   close(): void;
 }
 
@@ -39,10 +42,9 @@ export async function openDatabase(url: string, authToken?: string, options: Ope
 async function open(url: string, authToken: string | undefined, { syncUrl, syncIntervalSeconds }: OpenDatabaseOptions): Promise<OpenDatabase> {
   const local = url.startsWith('file:');
   if (syncUrl && !local) throw new Error('DATABASE_SYNC_URL needs DATABASE_URL to be the file: path of the local replica');
-  if (local) {
-    const path = url.slice('file:'.length).split('?')[0]!;
-    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  }
+  const path = local ? url.slice('file:'.length).split('?')[0]! : '';
+  const onDisk = path !== '' && path !== ':memory:';
+  if (onDisk) mkdirSync(dirname(path), { recursive: true });
   const client = createClient(syncUrl ? { url, authToken, syncUrl, syncInterval: syncIntervalSeconds } : { url, authToken });
   if (local && !syncUrl) {
     // WAL lets the CLI and the server share the file; NORMAL sync is safe in WAL and much faster.
@@ -56,7 +58,15 @@ async function open(url: string, authToken: string | undefined, { syncUrl, syncI
   }
   if (syncUrl) await client.sync();
   await client.execute('PRAGMA foreign_keys = ON');
-  return { db: drizzle(client, { schema }), close: () => client.close() };
+  const usageWriter = onDisk && !syncUrl ? localBatchClient(path) : undefined;
+  return {
+    db: drizzle(client, { schema }),
+    usageWriter,
+    close: () => {
+      usageWriter?.close();
+      client.close();
+    },
+  };
 }
 
 /** Applies every pending migration from `migrations/`. */

@@ -24,6 +24,8 @@ export interface UsageRecorderOptions {
    * statement and three written pages per transaction, about 15% of a small group commit.
    */
   localFile?: boolean;
+  /** Writes the batches; default the database's own libSQL client. */
+  client?: BatchClient;
   /** Reports a failed write (never event contents). */
   onError?: (error: unknown) => void;
   /** Reports events dropped because the buffer was full: how many since the last report, and in all. At most once per flush. */
@@ -83,7 +85,7 @@ export class UsageRecorder {
     this.#db = db;
     // Rows are inserted with hand-built multi-row statements: drizzle's query builder spent about
     // six times the CPU of the write itself on every event.
-    this.#client = batchClientOf(db);
+    this.#client = options.client ?? batchClientOf(db);
     this.#options = options;
   }
 
