@@ -63,10 +63,15 @@ export class InputRound {
     verified: RoundState | undefined,
     responses: unknown,
   ) {
-    const answered = isRecord(responses) ? responses : {};
-    const fresh = Object.fromEntries((verified?.asked ?? []).filter((key) => isRecord(answered[key])).map((key) => [key, answered[key]]));
-    this.#answers = { ...verified?.answers, ...fresh };
     this.#data = verified?.data;
+    // Answers count only with a verified state that asked for them; a first round (most calls) has none.
+    if (!verified) {
+      this.#answers = {};
+      return;
+    }
+    const answered = isRecord(responses) ? responses : {};
+    const fresh = Object.fromEntries(verified.asked.filter((key) => isRecord(answered[key])).map((key) => [key, answered[key]]));
+    this.#answers = { ...verified.answers, ...fresh };
   }
 
   /** What the handler passed as `data` when it last asked; undefined on the first round. */
