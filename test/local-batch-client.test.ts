@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenants, type UsageEvent, usageEvents } from '../src/db/schema.ts';
+import { tenants, usageEvents } from '../src/db/schema.ts';
 import { type OpenDatabase, openDatabase } from '../src/node/database.ts';
 import { UsageRecorder } from '../src/usage/usage-recorder.ts';
 import { usageBatchStatements } from '../src/usage/write-usage-batch.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
+import { addCallEvent } from './helpers/usage.ts';
 
 let database: TempDatabase;
 let opened: OpenDatabase;
@@ -20,19 +21,7 @@ afterAll(() => {
   database?.dispose();
 });
 
-const event = (requestBytes: number): UsageEvent => ({
-  at: new Date(),
-  tenantId: 't1',
-  keyId: null,
-  subject: null,
-  tool: 'add',
-  outcome: 'ok',
-  durationMs: 1,
-  requestBytes,
-  responseBytes: 10,
-  protocolVersion: null,
-  userAgent: null,
-});
+const event = (requestBytes: number) => addCallEvent('t1', requestBytes);
 
 const rowsWith = async (from: number, to: number) =>
   (await database.db.select({ n: sql<number>`count(*)` }).from(usageEvents).where(sql`${usageEvents.requestBytes} between ${from} and ${to}`))[0]!.n;

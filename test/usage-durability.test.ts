@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.ts';
-import { tenants, type UsageEvent, usageBatches, usageEvents } from '../src/db/schema.ts';
+import { tenants, usageBatches, usageEvents } from '../src/db/schema.ts';
 import { migrateDatabase, type OpenDatabase, openDatabase } from '../src/node/database.ts';
 import { createKey } from '../src/services/keys.ts';
 import { createTenant } from '../src/services/tenants.ts';
@@ -11,6 +11,7 @@ import { modernRequest, postMcp, rpc } from './helpers/mcp.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
 import { type Sqld, startSqld } from './helpers/sqld.ts';
 import { sseMessages } from './helpers/sse.ts';
+import { addCallEvent } from './helpers/usage.ts';
 
 let database: TempDatabase;
 let tenantId: string;
@@ -22,19 +23,7 @@ beforeAll(async () => {
 
 afterAll(() => database?.dispose());
 
-const event = (requestBytes: number): UsageEvent => ({
-  at: new Date(),
-  tenantId,
-  keyId: null,
-  subject: null,
-  tool: 'add',
-  outcome: 'ok',
-  durationMs: 1,
-  requestBytes,
-  responseBytes: 10,
-  protocolVersion: null,
-  userAgent: null,
-});
+const event = (requestBytes: number) => addCallEvent(tenantId, requestBytes);
 
 async function rowsWith(db: Database, requestBytes: number[]) {
   const rows = await db.select().from(usageEvents).where(sql`${usageEvents.requestBytes} in ${requestBytes}`);

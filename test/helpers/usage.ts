@@ -1,7 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/database.ts';
+import type { UsageEvent } from '../../src/db/schema.ts';
 import { type UsageRow, listUsage } from '../../src/services/usage.ts';
 import { durationBucketSql } from '../../src/usage/duration-bucket.ts';
+
+/** A successful `add` call of the tenant's, told apart from others by its request size. */
+export function addCallEvent(tenantId: string, requestBytes: number): UsageEvent {
+  return { at: new Date(), tenantId, keyId: null, subject: null, tool: 'add', outcome: 'ok', durationMs: 1, requestBytes, responseBytes: 10, protocolVersion: null, userAgent: null };
+}
 
 /** Polls the usage log until `done(rows)` holds (the server writes it in batches), or fails after `timeoutMs`. */
 export async function waitForUsage(db: Database, done: (rows: UsageRow[]) => boolean, timeoutMs = 10_000): Promise<UsageRow[]> {
