@@ -2,7 +2,7 @@
 // one case, then a summary of self time by function and by package.
 // Usage: npm run bench:profile -- [--case call|modern|connect] [--duration 10] [--connections 32] [--top 30]
 // USAGE_* variables in the environment reach the server (e.g. USAGE_DURABILITY=buffered).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,15 @@ const { values } = parseArgs({
   },
 });
 
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function usageEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('USAGE_') && e[1] !== undefined));
 }
@@ -31,7 +40,11 @@ const profDir = join(work, 'prof');
 mkdirSync(profDir);
 const db = await provisionBenchDatabase(work);
 
-const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, ...nodeServerArgs(root)], {
+// As `npm run bench` runs it: the server on CPU 0, this process (the load generator) on CPU 1.
+const serverArgv = [process.execPath, '--cpu-prof', '--cpu-prof-dir', profDir, ...nodeServerArgs(root)];
+const pinned = hasTaskset();
+if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const child = spawn(pinned ? 'taskset' : serverArgv[0]!, pinned ? ['-c', '0', ...serverArgv] : serverArgv.slice(1), {
   cwd: root,
   env: { ...usageEnv(), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, NODE_ENV: 'production' },
   stdio: ['ignore', 'pipe', 'inherit'],
