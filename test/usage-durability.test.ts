@@ -53,6 +53,30 @@ describe('group commit in the usage recorder', () => {
     expect(await recorder.close()).toBe(0);
   });
 
+  it('commits a group as soon as every request under way has joined it, without waiting out the window', async () => {
+    const recorder = new UsageRecorder(database.db, { ...options, commitWindowMs: 600_000 });
+    const releaseA = recorder.hold();
+    const releaseB = recorder.hold();
+    const first = recorder.commit(event(7001));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(recorder.buffered).toBe(1); // the second request may still join: the group waits
+    const second = recorder.commit(event(7002));
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    releaseA();
+    releaseB();
+    // A request that ends without a row lets the others' group go.
+    const releaseC = recorder.hold();
+    const releaseD = recorder.hold();
+    const third = recorder.commit(event(7003));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(recorder.buffered).toBe(1);
+    releaseD();
+    expect(await third).toBe(true);
+    releaseC();
+    expect((await rowsWith(database.db, [7001, 7002, 7003])).map((r) => r.requestBytes)).toEqual([7001, 7002, 7003]);
+    expect(await recorder.close()).toBe(0);
+  });
+
   it('commits a group still waiting for its window on close, for a graceful stop', async () => {
     const recorder = new UsageRecorder(database.db, { ...options, commitWindowMs: 600_000 });
     const waiting = [2501, 2502].map((n) => recorder.commit(event(n)));

@@ -156,7 +156,7 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     return list;
   };
 
-  return async function handleMcp(c) {
+  const serve = async (c: Context): Promise<Response> => {
     if (c.req.method !== 'POST') {
       // Stateless: there is no server-initiated stream to open with GET, and no session to DELETE.
       return jsonRpcError(405, JsonRpcCode.Refused, 'Method not allowed: send JSON-RPC messages with POST.', null, { Allow: 'POST' });
@@ -397,6 +397,17 @@ export function mcpHandler(options: McpHandlerOptions): Handler {
     if (durable) return (await commit(run.outcome ?? 'invalid', responseBytes)) ? response : serviceUnavailable(call.id);
     record(run.outcome ?? 'invalid', responseBytes);
     return response;
+  };
+
+  return async function handleMcp(c) {
+    if (options.usage.durability !== 'commit') return serve(c);
+    // Counted while under way, so that a group of usage rows commits once every request has joined it.
+    const release = options.usage.hold();
+    try {
+      return await serve(c);
+    } finally {
+      release();
+    }
   };
 }
 
