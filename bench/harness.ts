@@ -459,7 +459,8 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number) {
   throw new Error(`server not ready after ${timeoutMs} ms`);
 }
 
-function hasTaskset(): boolean {
+/** Whether `taskset` can pin processes to cores here. */
+export function hasTaskset(): boolean {
   try {
     execFileSync('taskset', ['-V'], { stdio: 'ignore' });
     return true;

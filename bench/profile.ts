@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { hasTaskset } from './harness.ts';
 import { nodeServerArgs } from './node-server.ts';
 import { provisionBenchDatabase } from './provision.ts';
 
@@ -20,15 +21,6 @@ const { values } = parseArgs({
     top: { type: 'string', default: '30' },
   },
 });
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function usageEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('USAGE_') && e[1] !== undefined));
