@@ -7,7 +7,7 @@
 // with the client's exactly. The number is calibrated from the warm-up so that the measured phase
 // lasts about the requested duration; req/s is divided by the time it took to the last answer.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -580,7 +580,9 @@ async function benchTarget(t: TargetConfig, opts: BenchOptions, pinned: string |
   const [cmd, argv] = pinned ? ['taskset', ['-c', pinned, t.command, ...args]] : [t.command, args];
   mkdirSync(join(opts.outDir, 'logs'), { recursive: true });
   const logPath = join(opts.outDir, 'logs', `${t.name}.log`);
-  const logStream = createWriteStream(logPath);
+  // Appended: with --repeat, every round's server log stays (runBench empties the folder first).
+  const logStream = createWriteStream(logPath, { flags: 'a' });
+  logStream.write(`--- ${new Date().toISOString()} ${t.name}\n`);
   const child = spawn(cmd, argv as string[], { cwd: t.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   live.add(child);
   child.stdout!.pipe(logStream, { end: false });
@@ -707,6 +709,7 @@ export interface BenchReport {
 export async function runBench(targets: TargetConfig[], opts: BenchOptions, log: (m: string) => void): Promise<BenchReport> {
   const started = Date.now();
   mkdirSync(opts.outDir, { recursive: true });
+  rmSync(join(opts.outDir, 'logs'), { recursive: true, force: true });
   if (!(opts.repeat >= 1)) opts.repeat = 1;
   const selected = targets.filter((t) => t.floor || (opts.only ? opts.only.includes(t.name) : !t.optional || opts.all));
   if (selected.filter((t) => t.floor).length !== 1) throw new Error('exactly one target must have floor: true');
@@ -735,11 +738,15 @@ export async function runBench(targets: TargetConfig[], opts: BenchOptions, log:
   }
   log(pinNote);
 
+  // Every other round runs the targets in reverse order, so that neither of two neighbours always
+  // goes first: this VM drifts within a round, and a paired ratio (roundRatios) then cancels it.
   const rounds: TargetResult[][] = [];
   for (let i = 0; i < opts.repeat; i++) {
     if (opts.repeat > 1) log(`round ${i + 1}/${opts.repeat}`);
-    const round: TargetResult[] = [];
-    for (const t of selected) round.push(await benchTarget(t, opts, pinned, log));
+    const round: TargetResult[] = new Array(selected.length);
+    const order = [...selected.keys()];
+    if (i % 2 === 1) order.reverse();
+    for (const ti of order) round[ti] = await benchTarget(selected[ti]!, opts, pinned, log);
     rounds.push(round);
   }
   clearTimeout(watchdog);
@@ -774,6 +781,31 @@ export async function runBench(targets: TargetConfig[], opts: BenchOptions, log:
   writeFileSync(join(opts.outDir, `bench-${stamp}.json`), JSON.stringify(report, null, 2));
   writeFileSync(join(opts.outDir, 'latest.json'), JSON.stringify(report, null, 2));
   return report;
+}
+
+/**
+ * `a`'s req/s ÷ `b`'s in each round, for one case: the rounds' own ratios, each from two servers
+ * measured seconds apart. Their median is steadier than the ratio of the two medians when the
+ * machine's speed drifts between rounds (bench/RESULTS.md).
+ */
+export function roundRatios(report: BenchReport, a: string, b: string, c: CaseName): number[] {
+  const ia = report.targets.findIndex((t) => t.name === a);
+  const ib = report.targets.findIndex((t) => t.name === b);
+  if (ia < 0 || ib < 0) return [];
+  const ratios: number[] = [];
+  for (const round of report.rounds) {
+    const x = round[ia]?.cases.find((r) => r.case === c);
+    const y = round[ib]?.cases.find((r) => r.case === c);
+    if (x && y && y.rps > 0) ratios.push(x.rps / y.rps);
+  }
+  return ratios;
+}
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Per case, the median round by req/s, with every round's req/s beside it; errors and failed checks from all rounds. */
