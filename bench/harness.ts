@@ -347,7 +347,7 @@ function machineBusySeconds(): number {
 }
 
 /** CPU seconds (user + system, every thread) of the given processes. */
-function treeCpuSeconds(pids: number[]): number {
+export function treeCpuSeconds(pids: number[]): number {
   let ticks = 0;
   for (const p of pids) ticks += readStat(p)?.ticks ?? 0;
   return ticks / CLK_TCK;

@@ -1,0 +1,159 @@
+// Two configurations of the production server (the bundle `npm start` runs), measured in turns:
+// both run at once, each on its own database, and the load alternates between them in short
+// slices, so that this VM's drift (its speed moves by half within seconds) falls on both alike.
+// Reports each slice pair's ratio, and their median.
+// Usage: npm run bench:interleave -- [--a USAGE_DURABILITY=commit] [--b USAGE_DURABILITY=buffered]
+//          [--slices 30] [--slice 1.5] [--warmup 3] [--connections 32]
+// --a and --b take comma-separated NAME=VALUE pairs for the server's environment.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { hasTaskset, median, treeCpuSeconds } from './harness.ts';
+import { nodeServerArgs } from './node-server.ts';
+import { countUsage, provisionBenchDatabase } from './provision.ts';
+
+const { values } = parseArgs({
+  options: {
+    a: { type: 'string', default: 'USAGE_DURABILITY=commit' },
+    b: { type: 'string', default: 'USAGE_DURABILITY=buffered' },
+    slices: { type: 'string', default: '30' },
+    slice: { type: 'string', default: '1.5' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+  },
+});
+
+interface Server {
+  label: string;
+  url: string;
+  pid: number;
+  key: string;
+  keyId: string;
+  dbUrl: string;
+  stop(): Promise<void>;
+  /** Per slice: ok req/s and CPU µs per call. */
+  slices: { rps: number; cpuUs: number }[];
+  answered: number;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pinned = hasTaskset();
+if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
+
+function envOf(spec: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of spec.split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`Cannot read "${pair}": expected NAME=VALUE`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+async function start(label: string, spec: string): Promise<Server> {
+  const work = mkdtempSync(join(tmpdir(), 'tenant-mcp-interleave-'));
+  const db = await provisionBenchDatabase(work);
+  const argv = [process.execPath, ...nodeServerArgs(root)];
+  // As `npm run bench` runs servers: on CPU 0, the load generator (this process) on CPU 1.
+  const child = spawn(pinned ? 'taskset' : argv[0]!, pinned ? ['-c', '0', ...argv] : argv.slice(1), {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, NODE_ENV: 'production', ...envOf(spec) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`${label} exited: ${out}`)));
+  });
+  return {
+    label: `${label} (${spec})`,
+    url,
+    pid: child.pid!,
+    key: db.key,
+    keyId: db.keyId,
+    dbUrl: db.url,
+    slices: [],
+    answered: 0,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Sends `amount` calls; returns ok req/s and the server's CPU µs per call. Throws on any failed answer. */
+async function load(server: Server, amount: number): Promise<{ rps: number; cpuUs: number }> {
+  const cpu0 = treeCpuSeconds([server.pid]);
+  const t0 = performance.now();
+  let last = t0;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const run = autocannon(
+      {
+        url: `${server.url}/mcp`,
+        connections: Number(values.connections),
+        amount,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${server.key}`, 'mcp-protocol-version': '2025-11-25' },
+        body,
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    // autocannon ends on its next one-second tick: the rate is taken to the last answer.
+    run.on('response', () => (last = performance.now()));
+  });
+  const seconds = (last - t0) / 1000;
+  const cpu = treeCpuSeconds([server.pid]) - cpu0;
+  const ok = result['2xx'];
+  if (ok !== amount || result.errors || result.timeouts) throw new Error(`${server.label}: ${ok} of ${amount} answered 2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  server.answered += ok;
+  return { rps: ok / seconds, cpuUs: (cpu * 1e6) / ok };
+}
+
+const servers = [await start('a', values.a!), await start('b', values.b!)];
+try {
+  // Warm both up; each slice's size comes from the slower one's rate, the same for both.
+  const warm: number[] = [];
+  for (const s of servers) {
+    let rps = 0;
+    for (const end = Date.now() + Number(values.warmup) * 1000; Date.now() < end; ) rps = (await load(s, 2000)).rps;
+    warm.push(rps);
+  }
+  const amount = Math.round((Math.min(...warm) * Number(values.slice)) / 100) * 100;
+  console.error(`warm: ${warm.map((r) => r.toFixed(0)).join(' / ')} req/s; ${values.slices} slices of ${amount} calls each, alternating which goes first`);
+  for (let i = 0; i < Number(values.slices); i++) {
+    for (const s of i % 2 ? [...servers].reverse() : servers) s.slices.push(await load(s, amount));
+  }
+} finally {
+  for (const s of servers) await s.stop();
+}
+
+// Every answered call has its row: both servers have stopped gracefully.
+for (const s of servers) {
+  const { forKey } = await countUsage(s.dbUrl, s.keyId);
+  if (forKey < s.answered) throw new Error(`${s.label}: ${forKey} usage rows for ${s.answered} answered calls`);
+}
+
+const [a, b] = servers as [Server, Server];
+const ratios = a.slices.map((x, i) => x.rps / b.slices[i]!.rps);
+const cpuRatios = a.slices.map((x, i) => b.slices[i]!.cpuUs / x.cpuUs);
+const f = (n: number, d = 2) => n.toFixed(d);
+const quartiles = (v: number[]) => {
+  const s = [...v].sort((x, y) => x - y);
+  return `${f(s[Math.floor(s.length / 4)]!)}–${f(s[Math.floor((3 * s.length) / 4)]!)}`;
+};
+console.log(`| server | median req/s | median CPU µs/call |\n|---|---:|---:|`);
+for (const s of servers) console.log(`| ${s.label} | ${median(s.slices.map((x) => x.rps)).toFixed(0)} | ${f(median(s.slices.map((x) => x.cpuUs)), 1)} |`);
+console.log(
+  `\na ÷ b by req/s, per slice pair: median ${f(median(ratios))} (quartiles ${quartiles(ratios)}); by CPU per call: median ${f(median(cpuRatios))} (quartiles ${quartiles(cpuRatios)}). ` +
+    `${ratios.length} pairs; usage rows = answered calls on both.`,
+);
