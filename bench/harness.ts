@@ -783,20 +783,26 @@ export async function runBench(targets: TargetConfig[], opts: BenchOptions, log:
   return report;
 }
 
+/** One measured case of one target. */
+export interface CaseRef {
+  target: string;
+  case: CaseName;
+}
+
 /**
- * `a`'s req/s ÷ `b`'s in each round, for one case: the rounds' own ratios, each from two servers
- * measured seconds apart. Their median is steadier than the ratio of the two medians when the
- * machine's speed drifts between rounds (bench/RESULTS.md).
+ * `metric(a) ÷ metric(b)` in each round: the rounds' own ratios, each from servers measured
+ * back to back. Their median is steadier than the ratio of the two medians when the machine's
+ * speed drifts between rounds (bench/RESULTS.md).
  */
-export function roundRatios(report: BenchReport, a: string, b: string, c: CaseName): number[] {
-  const ia = report.targets.findIndex((t) => t.name === a);
-  const ib = report.targets.findIndex((t) => t.name === b);
+export function roundRatios(report: BenchReport, a: CaseRef, b: CaseRef, metric: (c: CaseResult) => number): number[] {
+  const ia = report.targets.findIndex((t) => t.name === a.target);
+  const ib = report.targets.findIndex((t) => t.name === b.target);
   if (ia < 0 || ib < 0) return [];
   const ratios: number[] = [];
   for (const round of report.rounds) {
-    const x = round[ia]?.cases.find((r) => r.case === c);
-    const y = round[ib]?.cases.find((r) => r.case === c);
-    if (x && y && y.rps > 0) ratios.push(x.rps / y.rps);
+    const x = round[ia]?.cases.find((c) => c.case === a.case);
+    const y = round[ib]?.cases.find((c) => c.case === b.case);
+    if (x && y && metric(y) > 0) ratios.push(metric(x) / metric(y));
   }
   return ratios;
 }
