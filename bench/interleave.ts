@@ -5,15 +5,15 @@
 // Usage: npm run bench:interleave -- [--a USAGE_DURABILITY=commit] [--b USAGE_DURABILITY=buffered]
 //          [--slices 30] [--slice 1.5] [--warmup 3] [--connections 32]
 // --a and --b take comma-separated NAME=VALUE pairs for the server's environment.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { hasTaskset, median, treeCpuSeconds } from './harness.ts';
-import { nodeServerArgs } from './node-server.ts';
+import { startNodeServer } from './node-server.ts';
 import { countUsage, provisionBenchDatabase } from './provision.ts';
 
 const { values } = parseArgs({
@@ -34,6 +34,8 @@ interface Server {
   key: string;
   keyId: string;
   dbUrl: string;
+  /** Its temporary folder (the database), removed at the end. */
+  work: string;
   stop(): Promise<void>;
   /** Per slice: ok req/s and CPU µs per call. */
   slices: { rps: number; cpuUs: number }[];
@@ -58,37 +60,8 @@ function envOf(spec: string): Record<string, string> {
 async function start(label: string, spec: string): Promise<Server> {
   const work = mkdtempSync(join(tmpdir(), 'tenant-mcp-interleave-'));
   const db = await provisionBenchDatabase(work);
-  const argv = [process.execPath, ...nodeServerArgs(root)];
-  // As `npm run bench` runs servers: on CPU 0, the load generator (this process) on CPU 1.
-  const child = spawn(pinned ? 'taskset' : argv[0]!, pinned ? ['-c', '0', ...argv] : argv.slice(1), {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, NODE_ENV: 'production', ...envOf(spec) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk;
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error(`${label} exited: ${out}`)));
-  });
-  return {
-    label: `${label} (${spec})`,
-    url,
-    pid: child.pid!,
-    key: db.key,
-    keyId: db.keyId,
-    dbUrl: db.url,
-    slices: [],
-    answered: 0,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const server = await startNodeServer(root, { databaseUrl: db.url, env: envOf(spec), pin: pinned });
+  return { label: `${label} (${spec})`, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
 }
 
 /** Sends `amount` calls; returns ok req/s and the server's CPU µs per call. Throws on any failed answer. */
@@ -141,6 +114,7 @@ try {
 for (const s of servers) {
   const { forKey } = await countUsage(s.dbUrl, s.keyId);
   if (forKey < s.answered) throw new Error(`${s.label}: ${forKey} usage rows for ${s.answered} answered calls`);
+  rmSync(s.work, { recursive: true, force: true });
 }
 
 const [a, b] = servers as [Server, Server];

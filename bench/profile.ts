@@ -2,7 +2,7 @@
 // one case, then a summary of self time by function and by package.
 // Usage: npm run bench:profile -- [--case call|modern|connect] [--duration 10] [--connections 32] [--top 30]
 // USAGE_* variables in the environment reach the server (e.g. USAGE_DURABILITY=buffered).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { hasTaskset } from './harness.ts';
-import { nodeServerArgs } from './node-server.ts';
+import { startNodeServer } from './node-server.ts';
 import { provisionBenchDatabase } from './provision.ts';
 
 const { values } = parseArgs({
@@ -33,24 +33,10 @@ mkdirSync(profDir);
 const db = await provisionBenchDatabase(work);
 
 // As `npm run bench` runs it: the server on CPU 0, this process (the load generator) on CPU 1.
-const serverArgv = [process.execPath, '--cpu-prof', '--cpu-prof-dir', profDir, ...nodeServerArgs(root)];
 const pinned = hasTaskset();
 if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
-const child = spawn(pinned ? 'taskset' : serverArgv[0]!, pinned ? ['-c', '0', ...serverArgv] : serverArgv.slice(1), {
-  cwd: root,
-  env: { ...usageEnv(), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, NODE_ENV: 'production' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-const baseUrl = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk;
-    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  child.once('exit', () => reject(new Error(`server exited: ${out}`)));
-});
+const server = await startNodeServer(root, { databaseUrl: db.url, env: usageEnv(), nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir], pin: pinned });
+const baseUrl = server.baseUrl;
 
 const pv = '2025-11-25';
 const modernMeta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
@@ -78,8 +64,7 @@ const requests = bodies.map((b, i) => ({
 }));
 const result = await autocannon({ url: baseUrl, connections: Number(values.connections), duration: Number(values.duration), requests });
 console.error(`${values.case}: ${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, errors ${result.errors}`);
-child.kill('SIGTERM');
-await exited;
+await server.stop();
 
 // --- summarise the .cpuprofile: self and inclusive time per function, self time per package ---
 interface ProfileNode {
