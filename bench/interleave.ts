@@ -27,6 +27,13 @@ const { values } = parseArgs({
   },
 });
 
+interface Slice {
+  rps: number;
+  cpuUs: number;
+  p50: number;
+  p99: number;
+}
+
 interface Server {
   label: string;
   url: string;
@@ -37,8 +44,8 @@ interface Server {
   /** Its temporary folder (the database), removed at the end. */
   work: string;
   stop(): Promise<void>;
-  /** Per slice: ok req/s and CPU µs per call. */
-  slices: { rps: number; cpuUs: number }[];
+  /** Per slice: ok req/s, CPU µs per call, and latency percentiles in ms. */
+  slices: Slice[];
   answered: number;
 }
 
@@ -64,8 +71,8 @@ async function start(label: string, spec: string): Promise<Server> {
   return { label: `${label} (${spec})`, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
 }
 
-/** Sends `amount` calls; returns ok req/s and the server's CPU µs per call. Throws on any failed answer. */
-async function load(server: Server, amount: number): Promise<{ rps: number; cpuUs: number }> {
+/** Sends `amount` calls; returns ok req/s, the server's CPU µs per call and latency. Throws on any failed answer. */
+async function load(server: Server, amount: number): Promise<Slice> {
   const cpu0 = treeCpuSeconds([server.pid]);
   const t0 = performance.now();
   let last = t0;
@@ -89,7 +96,7 @@ async function load(server: Server, amount: number): Promise<{ rps: number; cpuU
   const ok = result['2xx'];
   if (ok !== amount || result.errors || result.timeouts) throw new Error(`${server.label}: ${ok} of ${amount} answered 2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   server.answered += ok;
-  return { rps: ok / seconds, cpuUs: (cpu * 1e6) / ok };
+  return { rps: ok / seconds, cpuUs: (cpu * 1e6) / ok, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 const servers = [await start('a', values.a!), await start('b', values.b!)];
@@ -125,8 +132,11 @@ const quartiles = (v: number[]) => {
   const s = [...v].sort((x, y) => x - y);
   return `${f(s[Math.floor(s.length / 4)]!)}–${f(s[Math.floor((3 * s.length) / 4)]!)}`;
 };
-console.log(`| server | median req/s | median CPU µs/call |\n|---|---:|---:|`);
-for (const s of servers) console.log(`| ${s.label} | ${median(s.slices.map((x) => x.rps)).toFixed(0)} | ${f(median(s.slices.map((x) => x.cpuUs)), 1)} |`);
+console.log('| server | median req/s | median CPU µs/call | median p50 ms | median p99 ms |\n|---|---:|---:|---:|---:|');
+for (const s of servers) {
+  const of = (k: keyof Slice) => median(s.slices.map((x) => x[k]));
+  console.log(`| ${s.label} | ${of('rps').toFixed(0)} | ${f(of('cpuUs'), 1)} | ${of('p50')} | ${of('p99')} |`);
+}
 console.log(
   `\na ÷ b by req/s, per slice pair: median ${f(median(ratios))} (quartiles ${quartiles(ratios)}); by CPU per call: median ${f(median(cpuRatios))} (quartiles ${quartiles(cpuRatios)}). ` +
     `${ratios.length} pairs; usage rows = answered calls on both.`,

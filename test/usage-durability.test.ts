@@ -6,6 +6,7 @@ import { migrateDatabase, type OpenDatabase, openDatabase } from '../src/node/da
 import { createKey } from '../src/services/keys.ts';
 import { createTenant } from '../src/services/tenants.ts';
 import { UsageRecorder } from '../src/usage/usage-recorder.ts';
+import { batchClientOf, type UsageStatement } from '../src/usage/write-usage-batch.ts';
 import { type TempDatabase, tempDatabase } from './helpers/database.ts';
 import { modernRequest, postMcp, rpc } from './helpers/mcp.ts';
 import { type RunningServer, startServer } from './helpers/server.ts';
@@ -74,6 +75,32 @@ describe('group commit in the usage recorder', () => {
     expect(await third).toBe(true);
     releaseC();
     expect((await rowsWith(database.db, [7001, 7002, 7003])).map((r) => r.requestBytes)).toEqual([7001, 7002, 7003]);
+    expect(await recorder.close()).toBe(0);
+  });
+
+  it('lets a group that grew in a turn of the event loop wait one more, for requests that arrived meanwhile', async () => {
+    const writes: number[] = [];
+    const writer = batchClientOf(database.db);
+    const client = { batch: (statements: UsageStatement[], mode: 'write') => (writes.push(statements.length), writer.batch(statements, mode)) };
+    const recorder = new UsageRecorder(database.db, { ...options, commitWindowMs: 600_000, client });
+    // Each request is released once answered, as the /mcp handler does.
+    const releaseA = recorder.hold();
+    const first = recorder.commit(event(7101)).then((ok) => (releaseA(), ok));
+    // Arrives after the turn in which the first joined (a connection read in the next poll).
+    const second = new Promise<boolean>((resolve) =>
+      setImmediate(() => {
+        const releaseB = recorder.hold();
+        void recorder.commit(event(7102)).then((ok) => (releaseB(), resolve(ok)));
+      }),
+    );
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(writes).toHaveLength(1); // one transaction for both
+    expect((await rowsWith(database.db, [7101, 7102])).map((r) => r.requestBytes)).toEqual([7101, 7102]);
+    // Alone, a request's group still commits without waiting out the window.
+    const releaseC = recorder.hold();
+    expect(await recorder.commit(event(7103))).toBe(true);
+    releaseC();
+    expect(writes).toHaveLength(2);
     expect(await recorder.close()).toBe(0);
   });
 
