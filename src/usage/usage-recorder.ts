@@ -258,7 +258,7 @@ export class UsageRecorder {
    * loop brought no new one; checked after each turn's I/O, so that requests already arrived get
    * to join first. A group that grew waits one more turn: requests that arrived while it was being
    * served are read in the next turn's poll (which does not block while an immediate is pending).
-   * At 8 connections that doubled the groups and gave 1.14× the req/s (bench/RESULTS.md).
+   * At 8 connections that gave 1.14× the req/s (bench/RESULTS.md).
    */
   #commitOnceAllJoined(): void {
     if (this.#earlyCheck || !this.#allJoined()) return;
