@@ -137,8 +137,8 @@ export class UsageRecorder {
    * Counts a request that may commit a row, until the returned function is called (once it has its
    * answer). A group commits as soon as every counted request has joined it and a turn of the event
    * loop brought none new, without waiting out `commitWindowMs`: nothing else can join then, and
-   * waiting would only leave the server idle
-   * (about 7% of the time at 32 connections with a 1 ms window, bench/RESULTS.md).
+   * waiting would only leave the server idle (about 7% of the time at 32 connections with a 1 ms
+   * window, bench/RESULTS.md).
    */
   hold(): () => void {
     this.#held++;
