@@ -3,8 +3,9 @@
 // slices, so that this VM's drift (its speed moves by half within seconds) falls on both alike.
 // Reports each slice pair's ratio, and their median.
 // Usage: npm run bench:interleave -- [--a USAGE_DURABILITY=commit] [--b USAGE_DURABILITY=buffered]
-//          [--slices 30] [--slice 1.5] [--warmup 3] [--connections 32]
-// --a and --b take comma-separated NAME=VALUE pairs for the server's environment.
+//          [--a-case call] [--b-case call] [--slices 30] [--slice 1.5] [--warmup 3] [--connections 32]
+// --a and --b take comma-separated NAME=VALUE pairs for the server's environment; --a-case and
+// --b-case choose each side's request: `call` (tools/call add, 2025-11-25) or `modern` (2026-07-28).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,8 @@ const { values } = parseArgs({
   options: {
     a: { type: 'string', default: 'USAGE_DURABILITY=commit' },
     b: { type: 'string', default: 'USAGE_DURABILITY=buffered' },
+    'a-case': { type: 'string', default: 'call' },
+    'b-case': { type: 'string', default: 'call' },
     slices: { type: 'string', default: '30' },
     slice: { type: 'string', default: '1.5' },
     warmup: { type: 'string', default: '3' },
@@ -36,6 +39,7 @@ interface Slice {
 
 interface Server {
   label: string;
+  request: { body: string; headers: Record<string, string> };
   url: string;
   pid: number;
   key: string;
@@ -52,7 +56,16 @@ interface Server {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pinned = hasTaskset();
 if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
-const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
+const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } };
+const modernMeta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+/** Each case's body and the headers it adds. */
+const cases: Record<string, { body: string; headers: Record<string, string> }> = {
+  call: { body: JSON.stringify(call), headers: { 'mcp-protocol-version': '2025-11-25' } },
+  modern: {
+    body: JSON.stringify({ ...call, params: { ...call.params, _meta: modernMeta } }),
+    headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'add' },
+  },
+};
 
 function envOf(spec: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -64,11 +77,13 @@ function envOf(spec: string): Record<string, string> {
   return env;
 }
 
-async function start(label: string, spec: string): Promise<Server> {
+async function start(label: string, spec: string, kind: string): Promise<Server> {
+  const request = cases[kind];
+  if (!request) throw new Error(`Unknown case "${kind}": use call or modern`);
   const work = mkdtempSync(join(tmpdir(), 'tenant-mcp-interleave-'));
   const db = await provisionBenchDatabase(work);
   const server = await startNodeServer(root, { databaseUrl: db.url, env: envOf(spec), pin: pinned });
-  return { label: `${label} (${spec})`, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
+  return { label: `${label} (${[spec, kind !== 'call' && kind].filter(Boolean).join(', ')})`, request, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
 }
 
 /** Sends `amount` calls; returns ok req/s, the server's CPU µs per call and latency. Throws on any failed answer. */
@@ -83,8 +98,8 @@ async function load(server: Server, amount: number): Promise<Slice> {
         connections: Number(values.connections),
         amount,
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${server.key}`, 'mcp-protocol-version': '2025-11-25' },
-        body,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${server.key}`, ...server.request.headers },
+        body: server.request.body,
       },
       (error, done) => (error ? reject(error) : resolve(done)),
     );
@@ -99,7 +114,7 @@ async function load(server: Server, amount: number): Promise<Slice> {
   return { rps: ok / seconds, cpuUs: (cpu * 1e6) / ok, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-const servers = [await start('a', values.a!), await start('b', values.b!)];
+const servers = [await start('a', values.a!, values['a-case']!), await start('b', values.b!, values['b-case']!)];
 try {
   // Warm both up; each slice's size comes from the slower one's rate, the same for both.
   const warm: number[] = [];
