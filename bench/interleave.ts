@@ -3,9 +3,10 @@
 // slices, so that this VM's drift (its speed moves by half within seconds) falls on both alike.
 // Reports each slice pair's ratio, and their median.
 // Usage: npm run bench:interleave -- [--a USAGE_DURABILITY=commit] [--b USAGE_DURABILITY=buffered]
-//          [--a-case call] [--b-case call] [--slices 30] [--slice 1.5] [--warmup 3] [--connections 32]
+//          [--a-case call] [--b-case call] [--a-keys 0] [--b-keys 0] [--slices 30] [--slice 1.5] [--warmup 3] [--connections 32]
 // --a and --b take comma-separated NAME=VALUE pairs for the server's environment; --a-case and
-// --b-case choose each side's request: `call` (tools/call add, 2025-11-25) or `modern` (2026-07-28).
+// --b-case choose each side's request: `call` (tools/call add, 2025-11-25) or `modern` (2026-07-28);
+// --a-keys and --b-keys add that many more keys to a side's database (as `npm run bench`'s tenant-mcp-100k).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     b: { type: 'string', default: 'USAGE_DURABILITY=buffered' },
     'a-case': { type: 'string', default: 'call' },
     'b-case': { type: 'string', default: 'call' },
+    'a-keys': { type: 'string', default: '0' },
+    'b-keys': { type: 'string', default: '0' },
     slices: { type: 'string', default: '30' },
     slice: { type: 'string', default: '1.5' },
     warmup: { type: 'string', default: '3' },
@@ -77,13 +80,13 @@ function envOf(spec: string): Record<string, string> {
   return env;
 }
 
-async function start(label: string, spec: string, kind: string): Promise<Server> {
+async function start(label: string, spec: string, kind: string, extraKeys: number): Promise<Server> {
   const request = cases[kind];
   if (!request) throw new Error(`Unknown case "${kind}": use call or modern`);
   const work = mkdtempSync(join(tmpdir(), 'tenant-mcp-interleave-'));
-  const db = await provisionBenchDatabase(work);
+  const db = await provisionBenchDatabase(work, { extraKeys });
   const server = await startNodeServer(root, { databaseUrl: db.url, env: envOf(spec), pin: pinned });
-  return { label: `${label} (${[spec, kind !== 'call' && kind].filter(Boolean).join(', ')})`, request, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
+  return { label: `${label} (${[spec, kind !== 'call' && kind, extraKeys > 0 && `${extraKeys} more keys`].filter(Boolean).join(', ')})`, request, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
 }
 
 /** Sends `amount` calls; returns ok req/s, the server's CPU µs per call and latency. Throws on any failed answer. */
@@ -114,7 +117,7 @@ async function load(server: Server, amount: number): Promise<Slice> {
   return { rps: ok / seconds, cpuUs: (cpu * 1e6) / ok, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-const servers = [await start('a', values.a!, values['a-case']!), await start('b', values.b!, values['b-case']!)];
+const servers = [await start('a', values.a!, values['a-case']!, Number(values['a-keys'])), await start('b', values.b!, values['b-case']!, Number(values['b-keys']))];
 try {
   // Warm both up; each slice's size comes from the slower one's rate, the same for both.
   const warm: number[] = [];
