@@ -56,6 +56,10 @@ interface Server {
   answered: number;
 }
 
+for (const name of ['slices', 'slice', 'warmup', 'connections', 'a-keys', 'b-keys'] as const) {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !name.endsWith('keys'))) throw new Error(`--${name} must be a positive number, not "${values[name]}"`);
+}
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pinned = hasTaskset();
 if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
@@ -69,6 +73,10 @@ const cases: Record<string, { body: string; headers: Record<string, string> }> =
     headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'add' },
   },
 };
+
+function headersOf(key: string): Record<string, string> {
+  return { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}` };
+}
 
 function envOf(spec: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -86,6 +94,13 @@ async function start(label: string, spec: string, kind: string, extraKeys: numbe
   const work = mkdtempSync(join(tmpdir(), 'tenant-mcp-interleave-'));
   const db = await provisionBenchDatabase(work, { extraKeys });
   const server = await startNodeServer(root, { databaseUrl: db.url, env: envOf(spec), pin: pinned });
+  // One call checked before any is counted: 2 + 3 must come back as 5.
+  const answer = await fetch(`${server.baseUrl}/mcp`, { method: 'POST', headers: { ...headersOf(db.key), ...request.headers }, body: request.body });
+  const text = await answer.text();
+  if (!answer.ok || !text.includes('"text":"5"')) {
+    await server.stop();
+    throw new Error(`${label}: the preflight call was answered ${answer.status}: ${text.slice(0, 300)}`);
+  }
   return { label: `${label} (${[spec, kind !== 'call' && kind, extraKeys > 0 && `${extraKeys} more keys`].filter(Boolean).join(', ')})`, request, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
 }
 
@@ -101,7 +116,7 @@ async function load(server: Server, amount: number): Promise<Slice> {
         connections: Number(values.connections),
         amount,
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${server.key}`, ...server.request.headers },
+        headers: { ...headersOf(server.key), ...server.request.headers },
         body: server.request.body,
       },
       (error, done) => (error ? reject(error) : resolve(done)),
