@@ -101,7 +101,7 @@ async function start(label: string, spec: string, kind: string, extraKeys: numbe
     await server.stop();
     throw new Error(`${label}: the preflight call was answered ${answer.status}: ${text.slice(0, 300)}`);
   }
-  return { label: `${label} (${[spec, kind !== 'call' && kind, extraKeys > 0 && `${extraKeys} more keys`].filter(Boolean).join(', ')})`, request, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 0 };
+  return { label: `${label} (${[spec, kind !== 'call' && kind, extraKeys > 0 && `${extraKeys} more keys`].filter(Boolean).join(', ')})`, request, url: server.baseUrl, pid: server.pid, key: db.key, keyId: db.keyId, dbUrl: db.url, work, stop: server.stop, slices: [], answered: 1 }; // the preflight call
 }
 
 /** Sends `amount` calls; returns ok req/s, the server's CPU µs per call and latency. Throws on any failed answer. */
@@ -150,10 +150,10 @@ try {
   for (const s of servers) await s.stop();
 }
 
-// Every answered call has its row: both servers have stopped gracefully.
+// Exactly one row per answered call: both servers have stopped gracefully.
 for (const s of servers) {
   const { forKey } = await countUsage(s.dbUrl, s.keyId);
-  if (forKey < s.answered) throw new Error(`${s.label}: ${forKey} usage rows for ${s.answered} answered calls`);
+  if (forKey !== s.answered) throw new Error(`${s.label}: ${forKey} usage rows for ${s.answered} answered calls`);
   rmSync(s.work, { recursive: true, force: true });
 }
 

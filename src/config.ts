@@ -29,7 +29,7 @@ export const configSchema = z.object({
   USAGE_BUFFER_MAX: z.coerce.number().int().positive().default(100_000),
   /** `commit`: a tool call is answered only once its usage row is committed (group commit). `buffered`: rows are written in the background. */
   USAGE_DURABILITY: z.enum(['commit', 'buffered']).default('commit'),
-  /** With `commit`: the longest the first call of a group waits for others to share its transaction (sooner once every request under way has joined). */
+  /** With `commit`: the longest the first call of a group waits for others to share its transaction (sooner once every request under way has joined and none new arrived). */
   USAGE_COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(1),
   /** When rate limits cannot reach the database: admit calls (each instance limiting alone) or refuse them with 503. */
   LIMITS_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
